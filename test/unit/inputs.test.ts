@@ -36,7 +36,7 @@ function failure(inputs: Record<string, string>, env?: NodeJS.ProcessEnv): strin
 describe('readInputs', () => {
   it('reads a minimal configuration with the action.yml defaults', () => {
     const { config } = read(BASE);
-    expect(config).toEqual<Config>({
+    const expected: Config = {
       apiUrl: 'https://acme.synkzone.com',
       username: 'admin',
       password: 'pw',
@@ -46,7 +46,8 @@ describe('readInputs', () => {
       secret: undefined,
       maxAttempts: 3,
       requestTimeoutMs: 30000
-    });
+    };
+    expect(config).toEqual(expected);
   });
 
   it('masks the password and the github-token before validating anything', () => {
