@@ -75,7 +75,10 @@ export class HttpClient {
   private rateLimitWaitedMs = 0;
 
   constructor(private readonly options: HttpOptions) {
-    this.dispatcher = new EnvHttpProxyAgent({ keepAliveTimeout: 10_000 });
+    // One kept-alive connection per host: without the cap, undici may open a second connection when the
+    // next request starts a moment before the previous one has released its socket. Requests to the same
+    // host queue on that connection; the few GitHub reads made during sign-in are cheap.
+    this.dispatcher = new EnvHttpProxyAgent({ keepAliveTimeout: 10_000, connections: 1 });
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }

@@ -42,7 +42,7 @@ async function mint(core: Core, config: Config, http: HttpClient, report: RunRep
   core.setOutput('secret-written', 'false');
 
   if (store && config.secret?.renewBeforeSeconds !== undefined) {
-    const nextRenewalAt = await notYetDue(store, config.validitySeconds, config.secret.renewBeforeSeconds, now());
+    const nextRenewalAt = await notYetDue(core, store, config.validitySeconds, config.secret.renewBeforeSeconds, now());
     if (nextRenewalAt) {
       core.notice(`Not renewed: the ${store.description} is still fresh; the next renewal is due ${nextRenewalAt.toISOString()}.`);
       core.setOutput('renewed', 'false');
@@ -99,9 +99,14 @@ async function mint(core: Core, config: Config, http: HttpClient, report: RunRep
 }
 
 /** The next renewal time when the stored secret is still fresh; undefined when a new token is due. */
-async function notYetDue(store: SecretStore, validitySeconds: number, renewBeforeSeconds: number, now: Date): Promise<Date | undefined> {
+async function notYetDue(core: Core, store: SecretStore, validitySeconds: number, renewBeforeSeconds: number, now: Date): Promise<Date | undefined> {
   const updatedAt = await store.readUpdatedAt();
-  if (!updatedAt) return undefined;
+  if (!updatedAt) {
+    core.info(`The ${store.description} does not exist yet: making a token.`);
+    return undefined;
+  }
   const dueAt = renewalDueAt(updatedAt, validitySeconds, renewBeforeSeconds);
-  return dueAt > now ? dueAt : undefined;
+  if (dueAt > now) return dueAt;
+  core.info(`The ${store.description} was last written ${updatedAt.toISOString()}; renewal was due ${dueAt.toISOString()}: making a new token.`);
+  return undefined;
 }

@@ -43,7 +43,7 @@ export async function signIn(client: SynkzoneClient, username: string, password:
     );
   }
   expectSuccess('Sign-in', response, 'Check api-url / organization and that the Synkzone API is up, then run again.');
-  const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id');
+  const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id', '');
   client.mask(sessionId);
   return sessionId;
 }
@@ -79,7 +79,13 @@ export async function createScimToken(client: SynkzoneClient, sessionId: string,
     403: "The account is not allowed to create tokens. 'username' must be an administrator of the Synkzone organization."
   };
   expectSuccess('Token creation', response, advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`);
-  const token = pickCredential('Token creation', response, ['token', 'value', 'apiToken'], 'token');
+  const token = pickCredential(
+    'Token creation',
+    response,
+    ['token', 'value', 'apiToken'],
+    'token',
+    ` Synkzone has probably created a token named '${request.tokenName}' that nobody can read: remove it in Synkzone.`
+  );
   client.mask(token);
   return token;
 }
@@ -140,18 +146,18 @@ function isCredential(value: unknown): value is string {
   return typeof value === 'string' && /^[\x21-\x7e]{1,4096}$/.test(value);
 }
 
-function pickCredential(step: Step, response: HttpResponse, fields: readonly string[], what: string): string {
+function pickCredential(step: Step, response: HttpResponse, fields: readonly string[], what: string, note: string): string {
   let body: unknown;
   try {
     body = JSON.parse(response.text);
   } catch {
-    throw new ActionError(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read. Check that api-url points at the Synkzone API.`, response.status);
+    throw new ActionError(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read.${note} Check that api-url points at the Synkzone API.`, response.status);
   }
   const credential = extractCredential(body, fields);
   if (credential !== undefined) return credential;
   throw new ActionError(
     step,
-    `Synkzone's answer (HTTP ${response.status}) had no ${what} the action recognises: expected a JSON string or one of the fields ${fields.join(', ')}; the answer ${describeShape(body)}. Report this with the field names to the action's maintainers.`,
+    `Synkzone's answer (HTTP ${response.status}) had no ${what} the action recognises: expected a JSON string or one of the fields ${fields.join(', ')}; the answer ${describeShape(body)}.${note} Report the field names to the action's maintainers.`,
     response.status
   );
 }
