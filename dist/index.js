@@ -40051,7 +40051,7 @@ async function signIn(client, username, password) {
         throw new errors/* ActionError */.l('Sign-in', `Synkzone refused the credentials (HTTP ${response.status}). Check 'username' and 'password' (not retried, so that a wrong password cannot lock the account).`, response.status);
     }
     expectSuccess('Sign-in', response, 'Check api-url / organization and that the Synkzone API is up, then run again.');
-    const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id');
+    const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id', '');
     client.mask(sessionId);
     return sessionId;
 }
@@ -40080,7 +40080,7 @@ async function createScimToken(client, sessionId, request) {
         403: "The account is not allowed to create tokens. 'username' must be an administrator of the Synkzone organization."
     };
     expectSuccess('Token creation', response, advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`);
-    const token = pickCredential('Token creation', response, ['token', 'value', 'apiToken'], 'token');
+    const token = pickCredential('Token creation', response, ['token', 'value', 'apiToken'], 'token', ` Synkzone has probably created a token named '${request.tokenName}' that nobody can read: remove it in Synkzone.`);
     client.mask(token);
     return token;
 }
@@ -40131,18 +40131,18 @@ function isCredential(value) {
     // A credential is one printable line; anything else could not be masked or sent as a header.
     return typeof value === 'string' && /^[\x21-\x7e]{1,4096}$/.test(value);
 }
-function pickCredential(step, response, fields, what) {
+function pickCredential(step, response, fields, what, note) {
     let body;
     try {
         body = JSON.parse(response.text);
     }
     catch {
-        throw new errors/* ActionError */.l(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read. Check that api-url points at the Synkzone API.`, response.status);
+        throw new errors/* ActionError */.l(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read.${note} Check that api-url points at the Synkzone API.`, response.status);
     }
     const credential = extractCredential(body, fields);
     if (credential !== undefined)
         return credential;
-    throw new errors/* ActionError */.l(step, `Synkzone's answer (HTTP ${response.status}) had no ${what} the action recognises: expected a JSON string or one of the fields ${fields.join(', ')}; the answer ${describeShape(body)}. Report this with the field names to the action's maintainers.`, response.status);
+    throw new errors/* ActionError */.l(step, `Synkzone's answer (HTTP ${response.status}) had no ${what} the action recognises: expected a JSON string or one of the fields ${fields.join(', ')}; the answer ${describeShape(body)}.${note} Report the field names to the action's maintainers.`, response.status);
 }
 /** The shape of an unrecognised answer: its type and field names, never values. */
 function describeShape(body) {
@@ -40224,7 +40224,7 @@ async function mint(core, config, http, report, now) {
     const store = config.secret ? await openSecretStore(http, config.secret) : undefined;
     core.setOutput('secret-written', 'false');
     if (store && config.secret?.renewBeforeSeconds !== undefined) {
-        const nextRenewalAt = await notYetDue(store, config.validitySeconds, config.secret.renewBeforeSeconds, now());
+        const nextRenewalAt = await notYetDue(core, store, config.validitySeconds, config.secret.renewBeforeSeconds, now());
         if (nextRenewalAt) {
             core.notice(`Not renewed: the ${store.description} is still fresh; the next renewal is due ${nextRenewalAt.toISOString()}.`);
             core.setOutput('renewed', 'false');
@@ -40275,12 +40275,17 @@ async function mint(core, config, http, report, now) {
     }
 }
 /** The next renewal time when the stored secret is still fresh; undefined when a new token is due. */
-async function notYetDue(store, validitySeconds, renewBeforeSeconds, now) {
+async function notYetDue(core, store, validitySeconds, renewBeforeSeconds, now) {
     const updatedAt = await store.readUpdatedAt();
-    if (!updatedAt)
+    if (!updatedAt) {
+        core.info(`The ${store.description} does not exist yet: making a token.`);
         return undefined;
+    }
     const dueAt = renewalDueAt(updatedAt, validitySeconds, renewBeforeSeconds);
-    return dueAt > now ? dueAt : undefined;
+    if (dueAt > now)
+        return dueAt;
+    core.info(`The ${store.description} was last written ${updatedAt.toISOString()}; renewal was due ${dueAt.toISOString()}: making a new token.`);
+    return undefined;
 }
 
 
