@@ -211,13 +211,13 @@ function classifyNetworkError(error: unknown): Failure {
   if (code?.startsWith('ERR_TLS') || code?.includes('CERT') || code === 'UND_ERR_PRX_TLS') {
     return { reason: `TLS failed (${code}); check the certificate or the proxy`, notConnected: false };
   }
-  return { reason: `network error (${code ?? (error instanceof Error ? error.name : 'unknown')})`, notConnected: false };
+  return { reason: `network error (${code ?? (error as { name?: string })?.name ?? 'unknown'})`, notConnected: false };
 }
 
+/** The most specific error code along the cause chain (duck-typed: errors may come from another realm). */
 function errorCode(error: unknown): string | undefined {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== 'UND_ERR') return code;
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && e.code !== 'UND_ERR') return e.code;
   }
   return undefined;
 }
