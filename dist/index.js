@@ -39652,7 +39652,8 @@ const VISIBILITIES = ['all', 'private', 'selected'];
 function readInputs({ getInput, setSecret, env }) {
     // Mask credentials before anything else can print them (a validation message never includes them,
     // but a debug line or a later failure might run before the runner's own masking of `secrets.*`).
-    const password = getInput('password');
+    // A password is used exactly as given: a leading or trailing space may be part of it.
+    const password = getInput('password', true);
     if (password)
         setSecret(password);
     const githubToken = getInput('github-token');
@@ -39661,7 +39662,7 @@ function readInputs({ getInput, setSecret, env }) {
     const username = getInput('username');
     if (!username)
         throw (0,errors/* inputError */.X)('username', 'is required: set it to the user name of a Synkzone administrator.');
-    if (!password)
+    if (!password.trim())
         throw (0,errors/* inputError */.X)('password', 'is required: pass the administrator password from a secret, e.g. ${{ secrets.SYNKZONE_PASSWORD }}.');
     const validitySeconds = readDuration(getInput, 'validity');
     if (validitySeconds === undefined)
@@ -40205,7 +40206,7 @@ function verifiedText(report) {
 
 
 async function run({ core, env, now = () => new Date() }) {
-    const config = readInputs({ getInput: (name) => core.getInput(name), setSecret: (value) => core.setSecret(value), env });
+    const config = readInputs({ getInput: (name, exact) => core.getInput(name, { trimWhitespace: !exact }), setSecret: (value) => core.setSecret(value), env });
     const http = new HttpClient({ maxAttempts: config.maxAttempts, timeoutMs: config.requestTimeoutMs, log: core });
     const report = { apiUrl: config.apiUrl, tokenName: config.tokenName, validitySeconds: config.validitySeconds };
     try {

@@ -37,8 +37,8 @@ export interface Config {
 }
 
 export interface InputSource {
-  /** Like core.getInput: the value with whitespace trimmed, '' when not given. */
-  getInput(name: string): string;
+  /** Like core.getInput: the value ('' when not given), with surrounding whitespace trimmed unless `exact`. */
+  getInput(name: string, exact?: boolean): string;
   /** Masks a value in the job log. */
   setSecret(value: string): void;
   env: NodeJS.ProcessEnv;
@@ -53,14 +53,15 @@ const VISIBILITIES = ['all', 'private', 'selected'] as const;
 export function readInputs({ getInput, setSecret, env }: InputSource): Config {
   // Mask credentials before anything else can print them (a validation message never includes them,
   // but a debug line or a later failure might run before the runner's own masking of `secrets.*`).
-  const password = getInput('password');
+  // A password is used exactly as given: a leading or trailing space may be part of it.
+  const password = getInput('password', true);
   if (password) setSecret(password);
   const githubToken = getInput('github-token');
   if (githubToken) setSecret(githubToken);
 
   const username = getInput('username');
   if (!username) throw inputError('username', 'is required: set it to the user name of a Synkzone administrator.');
-  if (!password) throw inputError('password', 'is required: pass the administrator password from a secret, e.g. ${{ secrets.SYNKZONE_PASSWORD }}.');
+  if (!password.trim()) throw inputError('password', 'is required: pass the administrator password from a secret, e.g. ${{ secrets.SYNKZONE_PASSWORD }}.');
 
   const validitySeconds = readDuration(getInput, 'validity');
   if (validitySeconds === undefined) throw inputError('validity', 'is required: give seconds (7776000) or a number with a unit, e.g. 90d.');

@@ -23,7 +23,7 @@ export interface Dependencies {
 }
 
 export async function run({ core, env, now = () => new Date() }: Dependencies): Promise<void> {
-  const config = readInputs({ getInput: (name) => core.getInput(name), setSecret: (value) => core.setSecret(value), env });
+  const config = readInputs({ getInput: (name, exact) => core.getInput(name, { trimWhitespace: !exact }), setSecret: (value) => core.setSecret(value), env });
   const http = new HttpClient({ maxAttempts: config.maxAttempts, timeoutMs: config.requestTimeoutMs, log: core });
   const report: RunReport = { apiUrl: config.apiUrl, tokenName: config.tokenName, validitySeconds: config.validitySeconds };
   try {

@@ -85,8 +85,8 @@ describe('Synkzone answers and contract', () => {
     expect(run.outputs.token).toBe(s.synkzone.tokens[0]!.token);
   });
 
-  it('sends a password with characters outside the BMP as UTF-16 code units (the stand-in refuses anything else)', async () => {
-    const password = 'p😀ss "quoted" \\ åäö 𝄞';
+  it('sends the password exactly, characters outside the BMP as UTF-16 code units (the stand-in refuses anything else)', async () => {
+    const password = ' p😀ss "quoted" \\ åäö 𝄞 ';
     s = await stage({ synkzone: { users: [{ username: 'root@example.com', password, admin: true }] } });
     const run = await s.run();
     expect(run.exitCode).toBe(0);

@@ -17,7 +17,7 @@ const ENV = { GITHUB_REPOSITORY: 'octo-org/octo-repo', GITHUB_RUN_ID: '42' };
 function read(inputs: Record<string, string>, env: NodeJS.ProcessEnv = ENV) {
   const masked: string[] = [];
   const all = { ...DEFAULTS, ...inputs };
-  const config = readInputs({ getInput: (name) => (all[name] ?? '').trim(), setSecret: (v) => masked.push(v), env });
+  const config = readInputs({ getInput: (name, exact) => (exact ? (all[name] ?? '') : (all[name] ?? '').trim()), setSecret: (v) => masked.push(v), env });
   return { config, masked };
 }
 
@@ -48,6 +48,11 @@ describe('readInputs', () => {
       requestTimeoutMs: 30000
     };
     expect(config).toEqual(expected);
+  });
+
+  it('keeps the password exactly as given, and refuses one of only spaces', () => {
+    expect(read({ ...BASE, password: '  pw \t' }).config.password).toBe('  pw \t');
+    expect(failure({ ...BASE, password: '   ' })).toContain("input 'password' is required");
   });
 
   it('masks the password and the github-token before validating anything', () => {
