@@ -39387,224 +39387,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 var errors = __nccwpck_require__(3916);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/http.ts
-/**
- * The one HTTP helper, for Synkzone and the GitHub API alike (Octokit uses it through `asFetch`).
- *
- * - undici with keep-alive, so each host costs one connection per run.
- * - HTTPS_PROXY / HTTP_PROXY / NO_PROXY honoured (EnvHttpProxyAgent), as users behind corporate proxies need.
- * - A timeout per attempt (`request-timeout`), covering the answer's body too.
- * - No redirects: a 3xx is an error, so credentials are never resent to another place.
- * - Retries with exponential backoff and jitter up to `max-attempts`, only where a retry is safe:
- *   reads on network errors, 429 and 5xx; non-idempotent writes (sign-in, token creation) only where
- *   the server certainly did not act: the connection was never made, 429, 502, 503 or 504. So a 401/403
- *   on sign-in is never retried (retrying a wrong password can lock the account). `Retry-After` is honoured.
- * - GitHub rate limits (403/429 with `retry-after`, or `x-ratelimit-remaining: 0`) are waited out within
- *   a visible total budget, as @octokit/plugin-throttling does, without using up attempts.
- * - Never logs a request or response body or header: a body may echo the password's character array,
- *   which the runner's masking cannot catch.
- */
-
-
-/** Longest single `Retry-After` the action waits; beyond it, running again later is the better advice. */
-const MAX_RETRY_AFTER_MS = 60_000;
-/** Total time one run may spend waiting out GitHub rate limits (visible in the log). */
-const RATE_LIMIT_BUDGET_MS = 300_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 10_000;
-/** Codes that mean the request never reached the server, so even a non-idempotent one may be repeated. */
-const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-class HttpClient {
-    options;
-    dispatcher;
-    sleep;
-    random;
-    rateLimitWaitedMs = 0;
-    constructor(options) {
-        this.options = options;
-        // One kept-alive connection per host: without the cap, undici may open a second connection when the
-        // next request starts a moment before the previous one has released its socket. Requests to the same
-        // host queue on that connection; the few GitHub reads made during sign-in are cheap.
-        this.dispatcher = new undici.EnvHttpProxyAgent({ keepAliveTimeout: 10_000, connections: 1 });
-        this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-        this.random = options.random ?? Math.random;
-    }
-    async request(spec) {
-        const { maxAttempts } = this.options;
-        const where = describe(spec);
-        for (let attempt = 1;; attempt++) {
-            const outcome = await this.attempt(spec);
-            let retryable;
-            let waitMs;
-            let problem;
-            if ('status' in outcome) {
-                const { status, headers } = outcome;
-                if (status >= 300 && status < 400) {
-                    // Following a redirect would resend the password or a token to wherever it points.
-                    throw new errors/* ActionError */.l(spec.step, `${where} answered with a redirect (HTTP ${status}), which the action does not follow so that credentials are never sent elsewhere. Check the URL: use the final address.`, status);
-                }
-                const rateLimitWaitMs = spec.githubRateLimits ? githubRateLimitWait(status, headers) : undefined;
-                if (rateLimitWaitMs !== undefined) {
-                    if (this.rateLimitWaitedMs + rateLimitWaitMs > RATE_LIMIT_BUDGET_MS) {
-                        throw new errors/* ActionError */.l(spec.step, `${where}: the GitHub API rate limit is exhausted (HTTP ${status}) and resets in ${seconds(rateLimitWaitMs)}, beyond the ${seconds(RATE_LIMIT_BUDGET_MS)} this action waits in all. Run again after the reset, or spread the jobs out (max-parallel).`, status);
-                    }
-                    this.rateLimitWaitedMs += rateLimitWaitMs;
-                    this.options.log.info(`${where}: GitHub API rate limit reached (HTTP ${status}); waiting ${seconds(rateLimitWaitMs)} (${seconds(this.rateLimitWaitedMs)} of at most ${seconds(RATE_LIMIT_BUDGET_MS)} in this run).`);
-                    await this.sleep(rateLimitWaitMs);
-                    attempt--;
-                    continue;
-                }
-                if (status < 400)
-                    return outcome;
-                retryable = status === 429 || (spec.retry === 'idempotent' ? status >= 500 : [502, 503, 504].includes(status));
-                if (!retryable)
-                    return outcome;
-                problem = `HTTP ${status}`;
-                waitMs = retryAfterMs(headers['retry-after']);
-                if (waitMs !== undefined && waitMs > MAX_RETRY_AFTER_MS) {
-                    if (attempt < maxAttempts) {
-                        this.options.log.info(`${where}: HTTP ${status}; the server asks to wait ${seconds(waitMs)}, longer than the action waits.`);
-                    }
-                    return outcome;
-                }
-                if (attempt >= maxAttempts)
-                    return outcome;
-            }
-            else {
-                retryable = spec.retry === 'idempotent' || outcome.notConnected;
-                problem = outcome.reason;
-                if (!retryable || attempt >= maxAttempts) {
-                    throw new errors/* ActionError */.l(spec.step, `${where}: ${outcome.reason}${retryAdvice(attempt, retryable)}`);
-                }
-            }
-            const delay = waitMs ?? this.backoff(attempt);
-            this.options.log.info(`${where}: ${problem}; retrying in ${seconds(delay)} (attempt ${attempt + 1} of ${maxAttempts}).`);
-            await this.sleep(delay);
-        }
-    }
-    /** A `fetch` for Octokit, so GitHub calls share the proxy, timeout, redirect and retry policy. */
-    asFetch(step) {
-        return (async (input, init) => {
-            const method = (init?.method ?? 'GET').toUpperCase();
-            const response = await this.request({
-                method,
-                url: String(input),
-                headers: init?.headers,
-                body: typeof init?.body === 'string' ? init.body : undefined,
-                step,
-                // A secret write (PUT) replaces the value wholesale, so repeating it is harmless.
-                retry: method === 'POST' || method === 'PATCH' ? 'unsafe' : 'idempotent',
-                githubRateLimits: true
-            });
-            const noBody = [101, 204, 205, 304].includes(response.status);
-            return new Response(noBody ? null : response.text, { status: response.status, headers: response.headers });
-        });
-    }
-    /** Closes kept-alive connections so the process can exit at once. */
-    async close() {
-        await this.dispatcher.destroy();
-    }
-    async attempt(spec) {
-        const started = Date.now();
-        const { timeoutMs } = this.options;
-        const signal = AbortSignal.timeout(timeoutMs);
-        try {
-            const response = await (0,undici.request)(spec.url, {
-                method: spec.method,
-                headers: spec.headers,
-                body: spec.body,
-                dispatcher: this.dispatcher,
-                signal
-            });
-            const text = await response.body.text();
-            this.options.log.debug(`${spec.method} ${redactQuery(spec.url)} → HTTP ${response.statusCode} in ${Date.now() - started} ms`);
-            return { status: response.statusCode, headers: flattenHeaders(response.headers), text };
-        }
-        catch (error) {
-            const failure = signal.aborted
-                ? { reason: `no answer within ${seconds(timeoutMs)} (request-timeout)`, notConnected: false }
-                : classifyNetworkError(error);
-            this.options.log.debug(`${spec.method} ${redactQuery(spec.url)} → ${failure.reason} after ${Date.now() - started} ms`);
-            return failure;
-        }
-    }
-    /** Exponential backoff with jitter, so many jobs that failed together do not retry together. */
-    backoff(attempt) {
-        const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-        return Math.round(ceiling / 2 + (ceiling / 2) * this.random());
-    }
-}
-function classifyNetworkError(error) {
-    const code = errorCode(error);
-    if (code === 'ECONNREFUSED')
-        return { reason: 'connection refused', notConnected: true };
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-        return { reason: 'the host name could not be resolved', notConnected: true };
-    if (code && NOT_CONNECTED.has(code))
-        return { reason: `could not connect (${code})`, notConnected: true };
-    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
-        return { reason: 'the connection was closed before the answer arrived', notConnected: false };
-    }
-    if (code?.startsWith('ERR_TLS') || code?.includes('CERT') || code === 'UND_ERR_PRX_TLS') {
-        return { reason: `TLS failed (${code}); check the certificate or the proxy`, notConnected: false };
-    }
-    return { reason: `network error (${code ?? error?.name ?? 'unknown'})`, notConnected: false };
-}
-/** The most specific error code along the cause chain (duck-typed: errors may come from another realm). */
-function errorCode(error) {
-    for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause, depth++) {
-        if (typeof e.code === 'string' && e.code !== 'UND_ERR')
-            return e.code;
-    }
-    return undefined;
-}
-function retryAdvice(attempt, retryable) {
-    if (retryable)
-        return ` (after ${attempt} attempt${attempt === 1 ? '' : 's'}). Check that the host is reachable from the runner (proxy settings: HTTPS_PROXY, NO_PROXY) and run again.`;
-    return ' (not retried: the server may have acted on the request). Check the network path to the host and run again.';
-}
-/** GitHub's rate-limit signals: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api */
-function githubRateLimitWait(status, headers) {
-    if (status !== 403 && status !== 429)
-        return undefined;
-    const retryAfter = retryAfterMs(headers['retry-after']);
-    if (retryAfter !== undefined)
-        return Math.max(retryAfter, 1000);
-    if (headers['x-ratelimit-remaining'] === '0' && headers['x-ratelimit-reset']) {
-        const resetMs = Number(headers['x-ratelimit-reset']) * 1000;
-        if (Number.isFinite(resetMs))
-            return Math.max(resetMs - Date.now(), 0) + 1000;
-    }
-    return undefined;
-}
-/** `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterMs(value) {
-    if (!value)
-        return undefined;
-    if (/^\d+$/.test(value.trim()))
-        return Number(value.trim()) * 1000;
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(date - Date.now(), 0);
-}
-function flattenHeaders(headers) {
-    const flat = {};
-    for (const [name, value] of Object.entries(headers)) {
-        if (value !== undefined)
-            flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    return flat;
-}
-function describe(spec) {
-    const url = new URL(spec.url);
-    return `${spec.method} ${url.host}${url.pathname}`;
-}
-function redactQuery(url) {
-    return url.replace(/\?.*$/, '');
-}
-function seconds(ms) {
-    return `${Number((ms / 1000).toFixed(1))} s`;
-}
-
 ;// CONCATENATED MODULE: ./src/duration.ts
 /** Durations as the `validity` and `renew-before` inputs take them: `7776000`, `90d`, `12h`, `2w`. */
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -39706,7 +39488,7 @@ function readApiUrl(apiUrl, organization) {
         throw (0,errors/* inputError */.X)('api-url', 'must not have a query or fragment: give only the base URL, e.g. https://acme.synkzone.com.');
     // The password travels in the request body: never over plain http, except to this machine.
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-        throw (0,errors/* inputError */.X)('api-url', 'must use https: (http is accepted only for 127.0.0.1, ::1 and localhost).');
+        throw (0,errors/* inputError */.X)('api-url', 'must use https: (http is accepted only for loopback hosts: 127.0.0.0/8, ::1 and localhost).');
     }
     // Callers append /api/...; a trailing slash or a pasted /api would double it.
     return url.href.replace(/\/+$/, '').replace(/\/api$/, '');
@@ -39829,6 +39611,231 @@ function defaultTokenName(env) {
     const run = env.GITHUB_RUN_ID ? `run ${env.GITHUB_RUN_ID}` : `run at ${new Date().toISOString()}`;
     const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? ` attempt ${env.GITHUB_RUN_ATTEMPT}` : '';
     return `GitHub Actions ${repository} ${run}${attempt}`;
+}
+
+;// CONCATENATED MODULE: ./src/http.ts
+/**
+ * The one HTTP helper, for Synkzone and the GitHub API alike (Octokit uses it through `asFetch`).
+ *
+ * - undici with keep-alive, so each host costs one connection per run.
+ * - HTTPS_PROXY / HTTP_PROXY / NO_PROXY honoured (EnvHttpProxyAgent), as users behind corporate proxies need;
+ *   loopback hosts are always reached directly.
+ * - A timeout per attempt (`request-timeout`), covering the answer's body too.
+ * - No redirects: a 3xx is an error, so credentials are never resent to another place.
+ * - Retries with exponential backoff and jitter up to `max-attempts`, only where a retry is safe:
+ *   reads on network errors, 429 and 5xx; non-idempotent writes (sign-in, token creation) only where
+ *   the server certainly did not act: the connection was never made, 429, 502, 503 or 504. So a 401/403
+ *   on sign-in is never retried (retrying a wrong password can lock the account). `Retry-After` is honoured.
+ * - GitHub rate limits (403/429 with `retry-after`, or `x-ratelimit-remaining: 0`) are waited out within
+ *   a visible total budget, as @octokit/plugin-throttling does, without using up attempts.
+ * - Never logs a request or response body or header: a body may echo the password's character array,
+ *   which the runner's masking cannot catch.
+ */
+
+
+
+/** Longest single `Retry-After` the action waits; beyond it, running again later is the better advice. */
+const MAX_RETRY_AFTER_MS = 60_000;
+/** Total time one run may spend waiting out GitHub rate limits (visible in the log). */
+const RATE_LIMIT_BUDGET_MS = 300_000;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 10_000;
+/** Codes that mean the request never reached the server, so even a non-idempotent one may be repeated. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+class HttpClient {
+    options;
+    viaEnvironment;
+    direct;
+    sleep;
+    random;
+    rateLimitWaitedMs = 0;
+    constructor(options) {
+        this.options = options;
+        // One kept-alive connection per host: without the cap, undici may open a second connection when the
+        // next request starts a moment before the previous one has released its socket. Requests to the same
+        // host queue on that connection; the few GitHub reads made during sign-in are cheap.
+        const agentOptions = { keepAliveTimeout: 10_000, connections: 1 };
+        this.viaEnvironment = new undici.EnvHttpProxyAgent(agentOptions);
+        // Loopback never goes through a proxy: the proxy's 127.0.0.1 is not this machine, and a plain-http
+        // local API would hand the password to the proxy in clear.
+        this.direct = new undici.Agent(agentOptions);
+        this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+        this.random = options.random ?? Math.random;
+    }
+    async request(spec) {
+        const { maxAttempts } = this.options;
+        const where = describe(spec);
+        for (let attempt = 1;; attempt++) {
+            const outcome = await this.attempt(spec);
+            let retryable;
+            let waitMs;
+            let problem;
+            if ('status' in outcome) {
+                const { status, headers } = outcome;
+                if (status >= 300 && status < 400) {
+                    // Following a redirect would resend the password or a token to wherever it points.
+                    throw new errors/* ActionError */.l(spec.step, `${where} answered with a redirect (HTTP ${status}), which the action does not follow so that credentials are never sent elsewhere. Check the URL: use the final address.`, status);
+                }
+                const rateLimitWaitMs = spec.githubRateLimits ? githubRateLimitWait(status, headers) : undefined;
+                if (rateLimitWaitMs !== undefined) {
+                    if (this.rateLimitWaitedMs + rateLimitWaitMs > RATE_LIMIT_BUDGET_MS) {
+                        throw new errors/* ActionError */.l(spec.step, `${where}: the GitHub API rate limit is exhausted (HTTP ${status}) and resets in ${seconds(rateLimitWaitMs)}, beyond the ${seconds(RATE_LIMIT_BUDGET_MS)} this action waits in all. Run again after the reset, or spread the jobs out (max-parallel).`, status);
+                    }
+                    this.rateLimitWaitedMs += rateLimitWaitMs;
+                    this.options.log.info(`${where}: GitHub API rate limit reached (HTTP ${status}); waiting ${seconds(rateLimitWaitMs)} (${seconds(this.rateLimitWaitedMs)} of at most ${seconds(RATE_LIMIT_BUDGET_MS)} in this run).`);
+                    await this.sleep(rateLimitWaitMs);
+                    attempt--;
+                    continue;
+                }
+                if (status < 400)
+                    return outcome;
+                retryable = status === 429 || (spec.retry === 'idempotent' ? status >= 500 : [502, 503, 504].includes(status));
+                if (!retryable)
+                    return outcome;
+                problem = `HTTP ${status}`;
+                waitMs = retryAfterMs(headers['retry-after']);
+                if (waitMs !== undefined && waitMs > MAX_RETRY_AFTER_MS) {
+                    if (attempt < maxAttempts) {
+                        this.options.log.info(`${where}: HTTP ${status}; the server asks to wait ${seconds(waitMs)}, longer than the action waits.`);
+                    }
+                    return outcome;
+                }
+                if (attempt >= maxAttempts)
+                    return outcome;
+            }
+            else {
+                retryable = spec.retry === 'idempotent' || outcome.notConnected;
+                problem = outcome.reason;
+                if (!retryable || attempt >= maxAttempts) {
+                    throw new errors/* ActionError */.l(spec.step, `${where}: ${outcome.reason}${retryAdvice(attempt, retryable)}`);
+                }
+            }
+            const delay = waitMs ?? this.backoff(attempt);
+            this.options.log.info(`${where}: ${problem}; retrying in ${seconds(delay)} (attempt ${attempt + 1} of ${maxAttempts}).`);
+            await this.sleep(delay);
+        }
+    }
+    /** A `fetch` for Octokit, so GitHub calls share the proxy, timeout, redirect and retry policy. */
+    asFetch(step) {
+        return (async (input, init) => {
+            const method = (init?.method ?? 'GET').toUpperCase();
+            const response = await this.request({
+                method,
+                url: String(input),
+                headers: init?.headers,
+                body: typeof init?.body === 'string' ? init.body : undefined,
+                step,
+                // A secret write (PUT) replaces the value wholesale, so repeating it is harmless.
+                retry: method === 'POST' || method === 'PATCH' ? 'unsafe' : 'idempotent',
+                githubRateLimits: true
+            });
+            const noBody = [101, 204, 205, 304].includes(response.status);
+            return new Response(noBody ? null : response.text, { status: response.status, headers: response.headers });
+        });
+    }
+    /** Closes kept-alive connections so the process can exit at once. */
+    async close() {
+        await Promise.all([this.viaEnvironment.destroy(), this.direct.destroy()]);
+    }
+    async attempt(spec) {
+        const started = Date.now();
+        const { timeoutMs } = this.options;
+        const signal = AbortSignal.timeout(timeoutMs);
+        try {
+            const response = await (0,undici.request)(spec.url, {
+                method: spec.method,
+                headers: spec.headers,
+                body: spec.body,
+                dispatcher: isLoopback(new URL(spec.url).hostname) ? this.direct : this.viaEnvironment,
+                signal
+            });
+            const text = await response.body.text();
+            this.options.log.debug(`${spec.method} ${redactQuery(spec.url)} → HTTP ${response.statusCode} in ${Date.now() - started} ms`);
+            return { status: response.statusCode, headers: flattenHeaders(response.headers), text };
+        }
+        catch (error) {
+            const failure = signal.aborted
+                ? { reason: `no answer within ${seconds(timeoutMs)} (request-timeout)`, notConnected: false }
+                : classifyNetworkError(error);
+            this.options.log.debug(`${spec.method} ${redactQuery(spec.url)} → ${failure.reason} after ${Date.now() - started} ms`);
+            return failure;
+        }
+    }
+    /** Exponential backoff with jitter, so many jobs that failed together do not retry together. */
+    backoff(attempt) {
+        const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+        return Math.round(ceiling / 2 + (ceiling / 2) * this.random());
+    }
+}
+function classifyNetworkError(error) {
+    const code = errorCode(error);
+    if (code === 'ECONNREFUSED')
+        return { reason: 'connection refused', notConnected: true };
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        return { reason: 'the host name could not be resolved', notConnected: true };
+    if (code && NOT_CONNECTED.has(code))
+        return { reason: `could not connect (${code})`, notConnected: true };
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
+        return { reason: 'the connection was closed before the answer arrived', notConnected: false };
+    }
+    if (code?.startsWith('ERR_TLS') || code?.includes('CERT') || code === 'UND_ERR_PRX_TLS') {
+        return { reason: `TLS failed (${code}); check the certificate or the proxy`, notConnected: false };
+    }
+    return { reason: `network error (${code ?? error?.name ?? 'unknown'})`, notConnected: false };
+}
+/** The most specific error code along the cause chain (duck-typed: errors may come from another realm). */
+function errorCode(error) {
+    for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause, depth++) {
+        if (typeof e.code === 'string' && e.code !== 'UND_ERR')
+            return e.code;
+    }
+    return undefined;
+}
+function retryAdvice(attempt, retryable) {
+    if (retryable)
+        return ` (after ${attempt} attempt${attempt === 1 ? '' : 's'}). Check that the host is reachable from the runner (proxy settings: HTTPS_PROXY, NO_PROXY) and run again.`;
+    return ' (not retried: the server may have acted on the request). Check the network path to the host and run again.';
+}
+/** GitHub's rate-limit signals: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api */
+function githubRateLimitWait(status, headers) {
+    if (status !== 403 && status !== 429)
+        return undefined;
+    const retryAfter = retryAfterMs(headers['retry-after']);
+    if (retryAfter !== undefined)
+        return Math.max(retryAfter, 1000);
+    if (headers['x-ratelimit-remaining'] === '0' && headers['x-ratelimit-reset']) {
+        const resetMs = Number(headers['x-ratelimit-reset']) * 1000;
+        if (Number.isFinite(resetMs))
+            return Math.max(resetMs - Date.now(), 0) + 1000;
+    }
+    return undefined;
+}
+/** `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3). */
+function retryAfterMs(value) {
+    if (!value)
+        return undefined;
+    if (/^\d+$/.test(value.trim()))
+        return Number(value.trim()) * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(date - Date.now(), 0);
+}
+function flattenHeaders(headers) {
+    const flat = {};
+    for (const [name, value] of Object.entries(headers)) {
+        if (value !== undefined)
+            flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return flat;
+}
+function describe(spec) {
+    const url = new URL(spec.url);
+    return `${spec.method} ${url.host}${url.pathname}`;
+}
+function redactQuery(url) {
+    return url.replace(/\?.*$/, '');
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 ;// CONCATENATED MODULE: ./src/seal.ts
@@ -40224,19 +40231,26 @@ async function run({ core, env, now = () => new Date() }) {
 async function mint(core, config, http, report, now) {
     const store = config.secret ? await openSecretStore(http, config.secret) : undefined;
     core.setOutput('secret-written', 'false');
+    let secretMissing = false;
     if (store && config.secret?.renewBeforeSeconds !== undefined) {
-        const nextRenewalAt = await notYetDue(core, store, config.validitySeconds, config.secret.renewBeforeSeconds, now());
+        const updatedAt = await store.readUpdatedAt();
+        const nextRenewalAt = updatedAt && notYetDue(core, store, updatedAt, config.validitySeconds, config.secret.renewBeforeSeconds, now());
         if (nextRenewalAt) {
             core.notice(`Not renewed: the ${store.description} is still fresh; the next renewal is due ${nextRenewalAt.toISOString()}.`);
             core.setOutput('renewed', 'false');
             Object.assign(report, { nextRenewalAt, storedIn: store.description });
             return;
         }
+        secretMissing = !updatedAt;
+        if (secretMissing)
+            core.info(`The ${store.description} does not exist yet: making a token.`);
     }
-    core.setOutput('renewed', 'true');
     // What storing needs (public key, libsodium) does not depend on the token: fetch it while Synkzone works.
     const storeReady = store?.prepare();
     storeReady?.catch(() => undefined); // observed below; this only keeps an early failure from being "unhandled"
+    // A missing secret may mean a missing environment: find out before signing in, not after.
+    if (secretMissing)
+        await storeReady;
     const synkzone = { http, apiUrl: config.apiUrl, mask: (value) => core.setSecret(value) };
     core.info(`Signing in to ${config.apiUrl} as ${config.username}.`);
     const sessionId = await signIn(synkzone, config.username, config.password);
@@ -40245,6 +40259,7 @@ async function mint(core, config, http, report, now) {
     core.info(`Creating token '${config.tokenName}' with the SCIM scope.`);
     const createdAt = now();
     const token = await createScimToken(synkzone, sessionId, config);
+    core.setOutput('renewed', 'true');
     const expiresAt = new Date(createdAt.getTime() + config.validitySeconds * 1000);
     report.expiresAt = expiresAt;
     if (config.verify) {
@@ -40276,12 +40291,7 @@ async function mint(core, config, http, report, now) {
     }
 }
 /** The next renewal time when the stored secret is still fresh; undefined when a new token is due. */
-async function notYetDue(core, store, validitySeconds, renewBeforeSeconds, now) {
-    const updatedAt = await store.readUpdatedAt();
-    if (!updatedAt) {
-        core.info(`The ${store.description} does not exist yet: making a token.`);
-        return undefined;
-    }
+function notYetDue(core, store, updatedAt, validitySeconds, renewBeforeSeconds, now) {
     const dueAt = renewalDueAt(updatedAt, validitySeconds, renewBeforeSeconds);
     if (dueAt > now)
         return dueAt;

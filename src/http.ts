@@ -2,7 +2,8 @@
  * The one HTTP helper, for Synkzone and the GitHub API alike (Octokit uses it through `asFetch`).
  *
  * - undici with keep-alive, so each host costs one connection per run.
- * - HTTPS_PROXY / HTTP_PROXY / NO_PROXY honoured (EnvHttpProxyAgent), as users behind corporate proxies need.
+ * - HTTPS_PROXY / HTTP_PROXY / NO_PROXY honoured (EnvHttpProxyAgent), as users behind corporate proxies need;
+ *   loopback hosts are always reached directly.
  * - A timeout per attempt (`request-timeout`), covering the answer's body too.
  * - No redirects: a 3xx is an error, so credentials are never resent to another place.
  * - Retries with exponential backoff and jitter up to `max-attempts`, only where a retry is safe:
@@ -14,8 +15,9 @@
  * - Never logs a request or response body or header: a body may echo the password's character array,
  *   which the runner's masking cannot catch.
  */
-import { EnvHttpProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
 import { ActionError, type Step } from './errors.js';
+import { isLoopback } from './inputs.js';
 
 export type RetryMode = 'idempotent' | 'unsafe';
 
@@ -69,7 +71,8 @@ interface Failure {
 }
 
 export class HttpClient {
-  private readonly dispatcher: Dispatcher;
+  private readonly viaEnvironment: Dispatcher;
+  private readonly direct: Dispatcher;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private rateLimitWaitedMs = 0;
@@ -78,7 +81,11 @@ export class HttpClient {
     // One kept-alive connection per host: without the cap, undici may open a second connection when the
     // next request starts a moment before the previous one has released its socket. Requests to the same
     // host queue on that connection; the few GitHub reads made during sign-in are cheap.
-    this.dispatcher = new EnvHttpProxyAgent({ keepAliveTimeout: 10_000, connections: 1 });
+    const agentOptions = { keepAliveTimeout: 10_000, connections: 1 };
+    this.viaEnvironment = new EnvHttpProxyAgent(agentOptions);
+    // Loopback never goes through a proxy: the proxy's 127.0.0.1 is not this machine, and a plain-http
+    // local API would hand the password to the proxy in clear.
+    this.direct = new Agent(agentOptions);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }
@@ -166,7 +173,7 @@ export class HttpClient {
 
   /** Closes kept-alive connections so the process can exit at once. */
   async close(): Promise<void> {
-    await this.dispatcher.destroy();
+    await Promise.all([this.viaEnvironment.destroy(), this.direct.destroy()]);
   }
 
   private async attempt(spec: RequestSpec): Promise<HttpResponse | Failure> {
@@ -178,7 +185,7 @@ export class HttpClient {
         method: spec.method,
         headers: spec.headers,
         body: spec.body,
-        dispatcher: this.dispatcher,
+        dispatcher: isLoopback(new URL(spec.url).hostname) ? this.direct : this.viaEnvironment,
         signal
       });
       const text = await response.body.text();

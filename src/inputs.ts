@@ -104,7 +104,7 @@ function readApiUrl(apiUrl: string, organization: string): string {
   if (url.search || url.hash) throw inputError('api-url', 'must not have a query or fragment: give only the base URL, e.g. https://acme.synkzone.com.');
   // The password travels in the request body: never over plain http, except to this machine.
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw inputError('api-url', 'must use https: (http is accepted only for 127.0.0.1, ::1 and localhost).');
+    throw inputError('api-url', 'must use https: (http is accepted only for loopback hosts: 127.0.0.0/8, ::1 and localhost).');
   }
   // Callers append /api/...; a trailing slash or a pasted /api would double it.
   return url.href.replace(/\/+$/, '').replace(/\/api$/, '');

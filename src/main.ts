@@ -41,20 +41,25 @@ async function mint(core: Core, config: Config, http: HttpClient, report: RunRep
   const store = config.secret ? await openSecretStore(http, config.secret) : undefined;
   core.setOutput('secret-written', 'false');
 
+  let secretMissing = false;
   if (store && config.secret?.renewBeforeSeconds !== undefined) {
-    const nextRenewalAt = await notYetDue(core, store, config.validitySeconds, config.secret.renewBeforeSeconds, now());
+    const updatedAt = await store.readUpdatedAt();
+    const nextRenewalAt = updatedAt && notYetDue(core, store, updatedAt, config.validitySeconds, config.secret.renewBeforeSeconds, now());
     if (nextRenewalAt) {
       core.notice(`Not renewed: the ${store.description} is still fresh; the next renewal is due ${nextRenewalAt.toISOString()}.`);
       core.setOutput('renewed', 'false');
       Object.assign(report, { nextRenewalAt, storedIn: store.description });
       return;
     }
+    secretMissing = !updatedAt;
+    if (secretMissing) core.info(`The ${store.description} does not exist yet: making a token.`);
   }
-  core.setOutput('renewed', 'true');
 
   // What storing needs (public key, libsodium) does not depend on the token: fetch it while Synkzone works.
   const storeReady = store?.prepare();
   storeReady?.catch(() => undefined); // observed below; this only keeps an early failure from being "unhandled"
+  // A missing secret may mean a missing environment: find out before signing in, not after.
+  if (secretMissing) await storeReady;
 
   const synkzone: SynkzoneClient = { http, apiUrl: config.apiUrl, mask: (value) => core.setSecret(value) };
   core.info(`Signing in to ${config.apiUrl} as ${config.username}.`);
@@ -65,6 +70,7 @@ async function mint(core: Core, config: Config, http: HttpClient, report: RunRep
   core.info(`Creating token '${config.tokenName}' with the SCIM scope.`);
   const createdAt = now();
   const token = await createScimToken(synkzone, sessionId, config);
+  core.setOutput('renewed', 'true');
   const expiresAt = new Date(createdAt.getTime() + config.validitySeconds * 1000);
   report.expiresAt = expiresAt;
 
@@ -99,12 +105,7 @@ async function mint(core: Core, config: Config, http: HttpClient, report: RunRep
 }
 
 /** The next renewal time when the stored secret is still fresh; undefined when a new token is due. */
-async function notYetDue(core: Core, store: SecretStore, validitySeconds: number, renewBeforeSeconds: number, now: Date): Promise<Date | undefined> {
-  const updatedAt = await store.readUpdatedAt();
-  if (!updatedAt) {
-    core.info(`The ${store.description} does not exist yet: making a token.`);
-    return undefined;
-  }
+function notYetDue(core: Core, store: SecretStore, updatedAt: Date, validitySeconds: number, renewBeforeSeconds: number, now: Date): Date | undefined {
   const dueAt = renewalDueAt(updatedAt, validitySeconds, renewBeforeSeconds);
   if (dueAt > now) return dueAt;
   core.info(`The ${store.description} was last written ${updatedAt.toISOString()}; renewal was due ${dueAt.toISOString()}: making a new token.`);
