@@ -39317,10 +39317,12 @@ class ActionError extends Error {
         this.step = step;
         this.detail = detail;
         this.status = status;
+        this.reachedServer = options?.reachedServer ?? true;
     }
+    reachedServer;
     /** The same failure with what it means for the run added, e.g. that a created token was not stored. */
     withNote(note) {
-        return new ActionError(this.step, `${this.detail} ${note}`, this.status, { cause: this });
+        return new ActionError(this.step, `${this.detail} ${note}`, this.status, { cause: this, reachedServer: this.reachedServer });
     }
 }
 /** An input error: names the input as the user wrote it in `with:` and the fix. */
@@ -39495,7 +39497,8 @@ function readApiUrl(apiUrl, organization) {
 }
 function isLoopback(hostname) {
     const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+    // IPv4-mapped loopback (::ffff:127.0.0.1) is normalised by URL to ::ffff:7fxx:xxxx.
+    return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host) || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host);
 }
 function readSecret(getInput, env, name, githubToken, validitySeconds) {
     if (!SECRET_NAME.test(name) || /^GITHUB_/i.test(name)) {
@@ -39707,7 +39710,9 @@ class HttpClient {
                 retryable = spec.retry === 'idempotent' || outcome.notConnected;
                 problem = outcome.reason;
                 if (!retryable || attempt >= maxAttempts) {
-                    throw new errors/* ActionError */.l(spec.step, `${where}: ${outcome.reason}${retryAdvice(attempt, retryable)}`);
+                    throw new errors/* ActionError */.l(spec.step, `${where}: ${outcome.reason}${retryAdvice(attempt, retryable)}`, undefined, {
+                        reachedServer: !outcome.notConnected
+                    });
                 }
             }
             const delay = waitMs ?? this.backoff(attempt);
@@ -40059,7 +40064,7 @@ async function signIn(client, username, password) {
         throw new errors/* ActionError */.l('Sign-in', `Synkzone refused the credentials (HTTP ${response.status}). Check 'username' and 'password' (not retried, so that a wrong password cannot lock the account).`, response.status);
     }
     expectSuccess('Sign-in', response, 'Check api-url / organization and that the Synkzone API is up, then run again.');
-    const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id', '');
+    const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id');
     client.mask(sessionId);
     return sessionId;
 }
@@ -40068,7 +40073,9 @@ async function signIn(client, username, password) {
  * and never again, so this request is never repeated once Synkzone may have acted on it.
  */
 async function createScimToken(client, sessionId, request) {
-    const response = await client.http.request({
+    const unreadable = `Synkzone may have created a token named '${request.tokenName}' that nobody can read: remove it in Synkzone before running again.`;
+    const response = await client.http
+        .request({
         method: 'POST',
         url: `${client.apiUrl}/api/tokens`,
         // The session id goes raw, without a scheme, as the Synkzone documentation shows.
@@ -40081,27 +40088,40 @@ async function createScimToken(client, sessionId, request) {
         }),
         step: 'Token creation',
         retry: 'unsafe'
+    })
+        .catch((error) => {
+        // The request may have been carried out even though its answer was lost.
+        throw error instanceof errors/* ActionError */.l && error.reachedServer ? error.withNote(unreadable) : error;
     });
+    const unavailable = 'Synkzone is busy or unavailable, and did not create a token; run again later.';
     const advice = {
+        429: unavailable,
+        502: unavailable,
+        503: unavailable,
+        504: unavailable,
         400: "Synkzone rejected the request. Check 'token-name' and 'validity' (Synkzone may cap validity), then run again.",
         401: 'Synkzone did not accept the session or the password. Run again; if it persists, check the account.',
         403: "The account is not allowed to create tokens. 'username' must be an administrator of the Synkzone organization."
     };
     expectSuccess('Token creation', response, advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`);
-    const token = pickCredential('Token creation', response, ['token', 'value', 'apiToken'], 'token', ` Synkzone has probably created a token named '${request.tokenName}' that nobody can read: remove it in Synkzone.`);
+    const token = pickCredential('Token creation', response, ['token', 'value', 'apiToken'], 'token', unreadable);
     client.mask(token);
     return token;
 }
 /** GET /api/users with the new token: proves it works before it is output or stored. */
 async function verifyToken(client, token, tokenName) {
-    const response = await client.http.request({
+    const notStored = `The token '${tokenName}' was created in Synkzone but is not output or stored.`;
+    const response = await client.http
+        .request({
         method: 'GET',
         url: `${client.apiUrl}/api/users`,
         headers: { accept: 'application/json', authorization: `Bearer ${token}` },
         step: 'Verification',
         retry: 'idempotent'
+    })
+        .catch((error) => {
+        throw error instanceof errors/* ActionError */.l ? error.withNote(notStored) : error;
     });
-    const notStored = `The token '${tokenName}' was created in Synkzone but is not output or stored.`;
     expectSuccess('Verification', response, `${notStored} ${response.status === 401 || response.status === 403 ? 'Synkzone did not accept it for listing users; check that the SCIM scope is enabled for the organization.' : 'Run again later.'}`);
     let body;
     try {
@@ -40140,17 +40160,18 @@ function isCredential(value) {
     return typeof value === 'string' && /^[\x21-\x7e]{1,4096}$/.test(value);
 }
 function pickCredential(step, response, fields, what, note) {
+    const noteText = note ? ` ${note}` : '';
     let body;
     try {
         body = JSON.parse(response.text);
     }
     catch {
-        throw new errors/* ActionError */.l(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read.${note} Check that api-url points at the Synkzone API.`, response.status);
+        throw new errors/* ActionError */.l(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read.${noteText} Check that api-url points at the Synkzone API.`, response.status);
     }
     const credential = extractCredential(body, fields);
     if (credential !== undefined)
         return credential;
-    throw new errors/* ActionError */.l(step, `Synkzone's answer (HTTP ${response.status}) had no ${what} the action recognises: expected a JSON string or one of the fields ${fields.join(', ')}; the answer ${describeShape(body)}.${note} Report the field names to the action's maintainers.`, response.status);
+    throw new errors/* ActionError */.l(step, `Synkzone's answer (HTTP ${response.status}) had no ${what} the action recognises: expected a JSON string or one of the fields ${fields.join(', ')}; the answer ${describeShape(body)}.${noteText} Report the field names to the action's maintainers.`, response.status);
 }
 /** The shape of an unrecognised answer: its type and field names, never values. */
 function describeShape(body) {

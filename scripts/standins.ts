@@ -23,16 +23,12 @@
 // honours, and NODE_EXTRA_CA_CERTS. So this script also runs a forward proxy that answers CONNECT for
 // exactly that host (from GITHUB_API_URL, default api.github.com) with a certificate from a throw-away
 // CA, and hands every request to the GitHub stand-in. It refuses tunnels to any other host, so nothing
-// reaches the real GitHub. The CA is made with the `openssl` CLI (present on GitHub's runners) in a
-// temporary folder that is deleted on exit; --no-github-proxy skips all of this.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import net, { type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// reaches the real GitHub. The proxy is test/support/intercepting-proxy.ts (the one the proxy tests use);
+// it makes the CA with the `openssl` CLI (present on GitHub's runners) in a temporary folder that is
+// deleted on exit. --no-github-proxy skips all of this.
+import { renameSync, writeFileSync } from 'node:fs';
 import { DEFAULT_GITHUB_TOKEN, startGitHubStandin } from '../test/support/github-standin.js';
+import { startInterceptingProxy } from '../test/support/intercepting-proxy.js';
 import { DEFAULT_SYNKZONE_USERS, startSynkzoneStandin } from '../test/support/synkzone-standin.js';
 
 interface Options {
@@ -66,7 +62,6 @@ function usage(problem: string): never {
 const options = parseArgs(process.argv.slice(2));
 const admin = DEFAULT_SYNKZONE_USERS.find((user) => user.admin)!;
 const running: Closable[] = [];
-let workDir: string | undefined;
 let stopping = false;
 
 async function stop(reason: string, exitCode = 0): Promise<void> {
@@ -74,7 +69,6 @@ async function stop(reason: string, exitCode = 0): Promise<void> {
   stopping = true;
   console.log(`Stand-ins stopping (${reason}).`);
   await Promise.allSettled(running.reverse().map((server) => server.close()));
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
   process.exit(exitCode);
 }
 
@@ -101,13 +95,14 @@ try {
 
   let proxyNote = '';
   if (options.githubProxy) {
-    workDir = mkdtempSync(path.join(tmpdir(), 'standins-'));
-    const apiUrl = new URL(process.env.GITHUB_API_URL || 'https://api.github.com');
-    const proxy = await startGitHubApiProxy(apiUrl, github.url, workDir);
+    const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com';
+    const proxy = await startInterceptingProxy({ routes: { [apiUrl]: github.url }, log: console.log }).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)} (--no-github-proxy runs without the proxy)`);
+    });
     running.push(proxy);
     env.GITHUB_PROXY_STANDIN = proxy.url;
-    env.GITHUB_CA_STANDIN = proxy.caFile;
-    proxyNote = `, proxy ${proxy.url} (answers for ${apiUrl.host} from the GitHub stand-in)`;
+    if (proxy.caFile) env.GITHUB_CA_STANDIN = proxy.caFile;
+    proxyNote = `, proxy ${proxy.url} (answers for ${new URL(apiUrl).host} from the GitHub stand-in)`;
   }
 
   if (options.envFile) writeEnvFile(options.envFile, env);
@@ -128,124 +123,4 @@ function writeEnvFile(file: string, env: Record<string, string>): void {
   const partial = `${file}.partial`;
   writeFileSync(partial, Object.entries(env).map(([name, value]) => `${name}=${value}\n`).join(''));
   renameSync(partial, file);
-}
-
-interface GitHubApiProxy extends Closable {
-  url: string;
-  caFile: string;
-}
-
-/**
- * A forward proxy that intercepts CONNECT to the GitHub API host and serves it from the GitHub stand-in.
- * Only request lines are logged (method and path): never headers or bodies.
- */
-async function startGitHubApiProxy(apiUrl: URL, standinUrl: string, dir: string): Promise<GitHubApiProxy> {
-  const { caFile, keyFile, certFile } = makeCertificates(apiUrl.hostname, dir);
-  const target = `${apiUrl.hostname}:${apiUrl.port || '443'}`;
-  const basePath = apiUrl.pathname.replace(/\/+$/, ''); // '/api/v3' on GitHub Enterprise Server
-  const standin = new URL(standinUrl);
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  };
-
-  // TLS for the GitHub API host, terminated here; each request is replayed to the stand-in over http.
-  const tls = https.createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (req, res) => {
-    const requestPath = (req.url ?? '/').startsWith(`${basePath}/`) ? (req.url ?? '/').slice(basePath.length) : (req.url ?? '/');
-    console.log(`GitHub API via proxy: ${req.method} ${requestPath.replace(/\?.*$/, '')}`);
-    const upstream = http.request(
-      { host: standin.hostname, port: standin.port, path: requestPath, method: req.method, headers: { ...req.headers, host: standin.host } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      }
-    );
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
-  });
-  await listen(tls);
-  const tlsPort = (tls.address() as net.AddressInfo).port;
-
-  const proxy = http.createServer((_req, res) => {
-    res.writeHead(405, { connection: 'close' }).end('This proxy only opens CONNECT tunnels to the GitHub API host.\n');
-  });
-  proxy.on('connect', (req: http.IncomingMessage, client: Socket, head: Buffer) => {
-    track(client);
-    if (req.url !== target) {
-      // Anything else would reach the real network: refuse, and say so in the log.
-      console.log(`Proxy refused a tunnel to ${req.url ?? '?'} (only ${target} is served).`);
-      client.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    const upstream = net.connect(tlsPort, '127.0.0.1', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    track(upstream);
-    const destroyBoth = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', destroyBoth);
-    upstream.on('error', destroyBoth);
-  });
-  await listen(proxy);
-  const proxyPort = (proxy.address() as net.AddressInfo).port;
-
-  return {
-    url: `http://127.0.0.1:${proxyPort}`,
-    caFile,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      tls.closeAllConnections();
-      proxy.closeAllConnections();
-      await Promise.all([closeServer(tls), closeServer(proxy)]);
-    }
-  };
-}
-
-/** A throw-away CA and a certificate for `host` signed by it, valid for two days. */
-function makeCertificates(host: string, dir: string): { caFile: string; keyFile: string; certFile: string } {
-  const file = (name: string): string => path.join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const subjectAltName = net.isIP(host) ? `IP:${host}` : `DNS:${host}`;
-  writeFileSync(
-    file('host.ext'),
-    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${subjectAltName}\n`
-  );
-  const openssl = (args: string[]): void => {
-    try {
-      execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (error) {
-      throw new Error(`openssl ${args[0]} failed (${(error as Error).message.split('\n')[0]}); install openssl or pass --no-github-proxy`);
-    }
-  };
-  openssl([
-    'req', '-x509', ...ec, '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2',
-    '-subj', '/CN=synkzone-scim-token-action CI stand-in CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'
-  ]);
-  openssl(['req', '-new', ...ec, '-keyout', file('host.key'), '-out', file('host.csr'), '-subj', `/CN=${host}`]);
-  openssl([
-    'x509', '-req', '-in', file('host.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'),
-    '-set_serial', `0x${Date.now().toString(16)}`, '-days', '2', '-extfile', file('host.ext'), '-out', file('host.pem')
-  ]);
-  return { caFile: file('ca.pem'), keyFile: file('host.key'), certFile: file('host.pem') };
-}
-
-function listen(server: net.Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-}
-
-function closeServer(server: net.Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }

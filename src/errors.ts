@@ -22,14 +22,21 @@ export class ActionError extends Error {
     /** What happened and what to do; one line, no secrets. */
     readonly detail: string,
     readonly status?: number,
-    options?: { cause?: unknown }
+    options?: {
+      cause?: unknown;
+      /** For a failed request: false when it certainly never reached the server (nothing was done there). */
+      reachedServer?: boolean;
+    }
   ) {
     super(`${step} failed: ${detail}`, options);
+    this.reachedServer = options?.reachedServer ?? true;
   }
+
+  readonly reachedServer: boolean;
 
   /** The same failure with what it means for the run added, e.g. that a created token was not stored. */
   withNote(note: string): ActionError {
-    return new ActionError(this.step, `${this.detail} ${note}`, this.status, { cause: this });
+    return new ActionError(this.step, `${this.detail} ${note}`, this.status, { cause: this, reachedServer: this.reachedServer });
   }
 }
 

@@ -142,7 +142,9 @@ export class HttpClient {
         retryable = spec.retry === 'idempotent' || outcome.notConnected;
         problem = outcome.reason;
         if (!retryable || attempt >= maxAttempts) {
-          throw new ActionError(spec.step, `${where}: ${outcome.reason}${retryAdvice(attempt, retryable)}`);
+          throw new ActionError(spec.step, `${where}: ${outcome.reason}${retryAdvice(attempt, retryable)}`, undefined, {
+            reachedServer: !outcome.notConnected
+          });
         }
       }
 

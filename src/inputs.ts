@@ -112,7 +112,8 @@ function readApiUrl(apiUrl: string, organization: string): string {
 
 export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+  // IPv4-mapped loopback (::ffff:127.0.0.1) is normalised by URL to ::ffff:7fxx:xxxx.
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host) || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host);
 }
 
 function readSecret(

@@ -43,7 +43,7 @@ export async function signIn(client: SynkzoneClient, username: string, password:
     );
   }
   expectSuccess('Sign-in', response, 'Check api-url / organization and that the Synkzone API is up, then run again.');
-  const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id', '');
+  const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id');
   client.mask(sessionId);
   return sessionId;
 }
@@ -59,33 +59,38 @@ export interface TokenRequest {
  * and never again, so this request is never repeated once Synkzone may have acted on it.
  */
 export async function createScimToken(client: SynkzoneClient, sessionId: string, request: TokenRequest): Promise<string> {
-  const response = await client.http.request({
-    method: 'POST',
-    url: `${client.apiUrl}/api/tokens`,
-    // The session id goes raw, without a scheme, as the Synkzone documentation shows.
-    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: sessionId },
-    body: JSON.stringify({
-      scope: SCIM_SCOPE,
-      tokenName: request.tokenName,
-      validity: request.validitySeconds,
-      password: passwordChars(request.password)
-    }),
-    step: 'Token creation',
-    retry: 'unsafe'
-  });
+  const unreadable = `Synkzone may have created a token named '${request.tokenName}' that nobody can read: remove it in Synkzone before running again.`;
+  const response = await client.http
+    .request({
+      method: 'POST',
+      url: `${client.apiUrl}/api/tokens`,
+      // The session id goes raw, without a scheme, as the Synkzone documentation shows.
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: sessionId },
+      body: JSON.stringify({
+        scope: SCIM_SCOPE,
+        tokenName: request.tokenName,
+        validity: request.validitySeconds,
+        password: passwordChars(request.password)
+      }),
+      step: 'Token creation',
+      retry: 'unsafe'
+    })
+    .catch((error: unknown) => {
+      // The request may have been carried out even though its answer was lost.
+      throw error instanceof ActionError && error.reachedServer ? error.withNote(unreadable) : error;
+    });
+  const unavailable = 'Synkzone is busy or unavailable, and did not create a token; run again later.';
   const advice: Record<number, string> = {
+    429: unavailable,
+    502: unavailable,
+    503: unavailable,
+    504: unavailable,
     400: "Synkzone rejected the request. Check 'token-name' and 'validity' (Synkzone may cap validity), then run again.",
     401: 'Synkzone did not accept the session or the password. Run again; if it persists, check the account.',
     403: "The account is not allowed to create tokens. 'username' must be an administrator of the Synkzone organization."
   };
   expectSuccess('Token creation', response, advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`);
-  const token = pickCredential(
-    'Token creation',
-    response,
-    ['token', 'value', 'apiToken'],
-    'token',
-    ` Synkzone has probably created a token named '${request.tokenName}' that nobody can read: remove it in Synkzone.`
-  );
+  const token = pickCredential('Token creation', response, ['token', 'value', 'apiToken'], 'token', unreadable);
   client.mask(token);
   return token;
 }
@@ -97,14 +102,18 @@ export interface Verification {
 
 /** GET /api/users with the new token: proves it works before it is output or stored. */
 export async function verifyToken(client: SynkzoneClient, token: string, tokenName: string): Promise<Verification> {
-  const response = await client.http.request({
-    method: 'GET',
-    url: `${client.apiUrl}/api/users`,
-    headers: { accept: 'application/json', authorization: `Bearer ${token}` },
-    step: 'Verification',
-    retry: 'idempotent'
-  });
   const notStored = `The token '${tokenName}' was created in Synkzone but is not output or stored.`;
+  const response = await client.http
+    .request({
+      method: 'GET',
+      url: `${client.apiUrl}/api/users`,
+      headers: { accept: 'application/json', authorization: `Bearer ${token}` },
+      step: 'Verification',
+      retry: 'idempotent'
+    })
+    .catch((error: unknown) => {
+      throw error instanceof ActionError ? error.withNote(notStored) : error;
+    });
   expectSuccess(
     'Verification',
     response,
@@ -146,18 +155,19 @@ function isCredential(value: unknown): value is string {
   return typeof value === 'string' && /^[\x21-\x7e]{1,4096}$/.test(value);
 }
 
-function pickCredential(step: Step, response: HttpResponse, fields: readonly string[], what: string, note: string): string {
+function pickCredential(step: Step, response: HttpResponse, fields: readonly string[], what: string, note?: string): string {
+  const noteText = note ? ` ${note}` : '';
   let body: unknown;
   try {
     body = JSON.parse(response.text);
   } catch {
-    throw new ActionError(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read.${note} Check that api-url points at the Synkzone API.`, response.status);
+    throw new ActionError(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read.${noteText} Check that api-url points at the Synkzone API.`, response.status);
   }
   const credential = extractCredential(body, fields);
   if (credential !== undefined) return credential;
   throw new ActionError(
     step,
-    `Synkzone's answer (HTTP ${response.status}) had no ${what} the action recognises: expected a JSON string or one of the fields ${fields.join(', ')}; the answer ${describeShape(body)}.${note} Report the field names to the action's maintainers.`,
+    `Synkzone's answer (HTTP ${response.status}) had no ${what} the action recognises: expected a JSON string or one of the fields ${fields.join(', ')}; the answer ${describeShape(body)}.${noteText} Report the field names to the action's maintainers.`,
     response.status
   );
 }

@@ -1,36 +1,70 @@
 // The HTTP policy as users meet it: proxies, redirects, timeouts and which failures are retried.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
+import { loopbackHostsOption, startInterceptingProxy, type InterceptingProxy } from '../support/intercepting-proxy.js';
 import { startSynkzoneStandin, type SynkzoneStandin } from '../support/synkzone-standin.js';
 import { count, REPOSITORY, SECRET_NAME, stage, type Stage } from './fixture.js';
 
 let s: Stage;
-let proxy: ConnectProxy | undefined;
+let proxy: InterceptingProxy | undefined;
 let elsewhere: SynkzoneStandin | undefined;
 afterEach(async () => {
   await Promise.all([s?.close(), proxy?.close(), elsewhere?.close()]);
   proxy = elsewhere = undefined;
 });
 
-const host = (url: string) => new URL(url).host;
-
+// The stand-ins listen on 127.0.0.1, which the action never proxies; so in these tests they are reached
+// under made-up names (RFC 2606 .test), which only the intercepting proxy serves.
 describe('proxies', () => {
-  it('sends Synkzone and GitHub calls through HTTP_PROXY', async () => {
+  const SYNKZONE = 'https://synkzone.test';
+  const GITHUB = 'https://api.github.test';
+
+  it('sends Synkzone and GitHub calls through HTTPS_PROXY, one tunnel per host for the whole run', async () => {
     s = await stage();
-    proxy = await startConnectProxy();
-    const run = await s.run({ env: { HTTP_PROXY: proxy.url } });
+    proxy = await startInterceptingProxy({ routes: { [SYNKZONE]: s.synkzone.url, [GITHUB]: s.github.url } });
+    const run = await s.run({
+      inputs: { ...s.inputs, 'api-url': SYNKZONE },
+      env: { GITHUB_API_URL: GITHUB, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: proxy.caFile! }
+    });
     expect(run.exitCode).toBe(0);
-    expect(new Set(proxy.tunnels)).toEqual(new Set([host(s.synkzone.url), host(s.github.url)]));
-    // Keep-alive: one tunnel per host for the whole run.
-    expect(proxy.tunnels).toHaveLength(2);
+    // Keep-alive: each host's calls (sign-in, token, verification; key, secret) share one tunnel.
+    expect([...proxy.tunnels].sort()).toEqual(['api.github.test:443', 'synkzone.test:443']);
+    expect(count(s.synkzone, 'users')).toBe(1);
+    expect(s.github.secret({ repository: REPOSITORY }, SECRET_NAME)?.plaintext).toBe(run.outputs.token);
   });
 
   it('bypasses the proxy for hosts in NO_PROXY', async () => {
     s = await stage();
-    proxy = await startConnectProxy();
-    const run = await s.run({ env: { http_proxy: proxy.url, no_proxy: host(s.github.url) } });
+    // GitHub as a host that is not loopback yet resolves (for the action only) to its stand-in, so going
+    // around the proxy can succeed. The proxy serves it too: had NO_PROXY been ignored, the run would
+    // still succeed, but through a tunnel this test sees.
+    const github = `http://api.github.test:${new URL(s.github.url).port}`;
+    proxy = await startInterceptingProxy({ routes: { [SYNKZONE]: s.synkzone.url, [github]: s.github.url } });
+    const run = await s.run({
+      inputs: { ...s.inputs, 'api-url': SYNKZONE },
+      env: {
+        GITHUB_API_URL: github,
+        https_proxy: proxy.url,
+        http_proxy: proxy.url,
+        no_proxy: 'api.github.test',
+        NODE_EXTRA_CA_CERTS: proxy.caFile!,
+        NODE_OPTIONS: loopbackHostsOption(['api.github.test'])
+      }
+    });
     expect(run.exitCode).toBe(0);
-    expect(proxy.tunnels).toEqual([host(s.synkzone.url)]);
+    expect(proxy.tunnels).toEqual(['synkzone.test:443']);
+    expect(s.github.secret({ repository: REPOSITORY }, SECRET_NAME)?.plaintext).toBe(run.outputs.token);
+  });
+
+  it('reaches a loopback api-url directly even with HTTP_PROXY set and NO_PROXY empty', async () => {
+    s = await stage();
+    // GitHub through the proxy (plain http, no TLS), to show the proxy is in use in this very run.
+    proxy = await startInterceptingProxy({ routes: { 'http://api.github.test': s.github.url } });
+    const run = await s.run({ env: { GITHUB_API_URL: 'http://api.github.test', HTTP_PROXY: proxy.url, NO_PROXY: '' } });
+    expect(run.exitCode).toBe(0);
+    // No tunnel, not even a refused one, to the Synkzone stand-in at 127.0.0.1.
+    expect(proxy.tunnels).toEqual(['api.github.test:80']);
+    expect(count(s.synkzone, 'users')).toBe(1);
+    expect(s.github.secret({ repository: REPOSITORY }, SECRET_NAME)?.plaintext).toBe(run.outputs.token);
   });
 });
 

@@ -170,6 +170,8 @@ describe('isLoopback', () => {
     ['localhost', true],
     ['[::1]', true],
     ['::1', true],
+    ['[::ffff:7f00:1]', true],
+    ['[::ffff:a00:1]', false],
     ['128.0.0.1', false],
     ['127.0.0.1.nip.io', false],
     ['localhost.example', false],
