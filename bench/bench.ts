@@ -32,12 +32,18 @@ const TARGET_STARTUP_RATIO = 1.5;
 const SECRET_NAME = 'SYNKZONE_SCIM_TOKEN';
 const REPOSITORY = 'octo-org/octo-repo';
 /** The requests of one run, in the order the job needs them; each exactly once. */
-const EXPECTED_STORE = ['synkzone POST logon', 'synkzone POST tokens', 'synkzone GET users', 'github GET public-key', 'github PUT write-secret'];
+const EXPECTED_STORE = [
+  'synkzone POST logon',
+  'synkzone POST tokens',
+  'synkzone GET users',
+  'github GET public-key',
+  'github PUT write-secret'
+];
 const EXPECTED_NO_STORE = EXPECTED_STORE.slice(0, 3);
 
 const { values: args } = parseArgs({
   // --dist: another bundle folder to time the same way (e.g. a candidate change bundled elsewhere).
-  options: { runs: { type: 'string', default: '7' }, node: { type: 'string' }, dist: { type: 'string', default: path.join(ROOT, 'dist') } },
+  options: { runs: { type: 'string', default: '7' }, node: { type: 'string' }, dist: { type: 'string', default: path.join(ROOT, 'dist') } }
 });
 const runs = Number(args.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number >= 1 (got ${args.runs})`);
@@ -71,12 +77,12 @@ try {
     { label: `store, ${DELAY_MS} ms`, run: () => runFlow({ store: true, delayMs: DELAY_MS, entry: action.entry }) },
     { label: 'no store, 0 ms', run: () => runFlow({ store: false, delayMs: 0, entry: action.entry }) },
     { label: `no store, ${DELAY_MS} ms`, run: () => runFlow({ store: false, delayMs: DELAY_MS, entry: action.entry }) },
-    { label: 'baseline', run: () => runBaseline(baseline) },
+    { label: 'baseline', run: () => runBaseline(baseline) }
   ];
 
   console.log(
     `Benchmark: ${runs} runs per variant after 1 warm-up round, node ${nodeVersion} (${node}), ` +
-      `${path.relative(process.cwd(), path.resolve(args.dist)) || '.'}/index.js sha256 ${action.sha256}, ${cpus().length} CPUs, load average ${load()}`,
+      `${path.relative(process.cwd(), path.resolve(args.dist)) || '.'}/index.js sha256 ${action.sha256}, ${cpus().length} CPUs, load average ${load()}`
   );
   if (!measureRss) console.log('Peak RSS: n/a, /usr/bin/time is missing (install it with: apt-get install time).');
 
@@ -93,7 +99,9 @@ try {
   process.stderr.write('\n');
   console.log(`Load average at the end: ${load()}`);
   if (loadavg()[0]! > cpus().length / 2) {
-    console.log(`Note: the machine was busy (load ${loadavg()[0]!.toFixed(2)} on ${cpus().length} CPUs); other processes inflate and spread the times. Run again when it is idle.`);
+    console.log(
+      `Note: the machine was busy (load ${loadavg()[0]!.toFixed(2)} on ${cpus().length} CPUs); other processes inflate and spread the times. Run again when it is idle.`
+    );
   }
 
   const median = (label: string): number => stats(samples.get(label)!.map((s) => s.ms)).median;
@@ -119,7 +127,7 @@ try {
       ms(time.median),
       ms(time.min),
       ms(time.max),
-      rss ? `${mb(rss.median)}, ${mb(rss.max)}` : 'n/a',
+      rss ? `${mb(rss.median)}, ${mb(rss.max)}` : 'n/a'
     ]);
   }
   rows.push(
@@ -130,20 +138,29 @@ try {
     ['last answer -> exit (no store, 0 ms)', ...tail('no store, 0 ms'), ''],
     ['start-up ratio (store, 0 ms / baseline)', startupRatio.toFixed(2), '', '', `target <= ${TARGET_STARTUP_RATIO}`],
     ['start-up ratio (no store, 0 ms / baseline)', (median('no store, 0 ms') / median('baseline')).toFixed(2), '', '', ''],
-    ['start-up ratio of the fastest runs (store)', (fastest('store, 0 ms') / fastest('baseline')).toFixed(2), '', '', 'less load-sensitive'],
+    [
+      'start-up ratio of the fastest runs (store)',
+      (fastest('store, 0 ms') / fastest('baseline')).toFixed(2),
+      '',
+      '',
+      'less load-sensitive'
+    ],
     ['cost of storing at 0 ms', ms(median('store, 0 ms') - median('no store, 0 ms')), '', '', ''],
     ['dist/index.js size', kb(action.indexBytes), '', '', ''],
     [`dist/*.js size (${action.jsFiles} files)`, kb(action.totalJsBytes), '', '', ''],
     ['baseline bundle size', kb(baseline.bytes), '', '', ''],
     ['requests per run (store)', requestCheck.store, '', '', ''],
-    ['requests per run (no store)', requestCheck.noStore, '', '', ''],
+    ['requests per run (no store)', requestCheck.noStore, '', '', '']
   );
   console.log(table(rows));
 
   const verdicts: [string, boolean][] = [
     [`critical-path round trips ${storeRoundTrips.toFixed(2)} <= ${TARGET_ROUND_TRIPS}`, storeRoundTrips <= TARGET_ROUND_TRIPS],
     [`start-up ratio ${startupRatio.toFixed(2)} <= ${TARGET_STARTUP_RATIO}`, startupRatio <= TARGET_STARTUP_RATIO],
-    [`every run made exactly its requests (${EXPECTED_STORE.length} with store, ${EXPECTED_NO_STORE.length} without), none twice`, requestCheck.ok],
+    [
+      `every run made exactly its requests (${EXPECTED_STORE.length} with store, ${EXPECTED_NO_STORE.length} without), none twice`,
+      requestCheck.ok
+    ]
   ];
   for (const [what, ok] of verdicts) console.log(`${ok ? 'PASS' : 'FAIL'}  ${what}`);
   for (const problem of requestCheck.problems) console.log(`      ${problem}`);
@@ -156,17 +173,23 @@ try {
  * A copy of dist/ taken once, so every run times the same bundle even if someone rebundles meanwhile.
  * The lazily loaded chunks (NNN.index.js) are loaded relative to index.js, so the whole folder is copied.
  */
-async function snapshotDist(dist: string, into: string): Promise<{ entry: string; sha256: string; indexBytes: number; totalJsBytes: number; jsFiles: number }> {
+async function snapshotDist(
+  dist: string,
+  into: string
+): Promise<{ entry: string; sha256: string; indexBytes: number; totalJsBytes: number; jsFiles: number }> {
   await cp(dist, into, { recursive: true });
   const jsFiles = (await readdir(into)).filter((name) => name.endsWith('.js'));
   const sizes = await Promise.all(jsFiles.map(async (name) => (await stat(path.join(into, name))).size));
   const entry = path.join(into, 'index.js');
   return {
     entry,
-    sha256: createHash('sha256').update(await readFile(entry)).digest('hex').slice(0, 12),
+    sha256: createHash('sha256')
+      .update(await readFile(entry))
+      .digest('hex')
+      .slice(0, 12),
     indexBytes: (await stat(entry)).size,
     totalJsBytes: sizes.reduce((a, b) => a + b, 0),
-    jsFiles: jsFiles.length,
+    jsFiles: jsFiles.length
   };
 }
 
@@ -175,7 +198,7 @@ async function bundleBaseline(into: string): Promise<{ entry: string; bytes: num
   execFileSync(
     path.join(ROOT, 'node_modules/.bin/ncc'),
     ['build', path.join(ROOT, 'bench/baseline/index.ts'), '-o', into, '--target', 'es2022', '--quiet'],
-    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }
   );
   const entry = path.join(into, 'index.js');
   return { entry, bytes: (await stat(entry)).size };
@@ -199,12 +222,12 @@ async function runFlow({ store, delayMs, entry }: { store: boolean; delayMs: num
         username: admin.username,
         password: admin.password,
         // A repository secret of the current repository (GITHUB_REPOSITORY), the commonest use.
-        ...(store && { 'secret-name': SECRET_NAME, 'github-token': DEFAULT_GITHUB_TOKEN }),
+        ...(store && { 'secret-name': SECRET_NAME, 'github-token': DEFAULT_GITHUB_TOKEN })
       },
       env: { GITHUB_API_URL: github.url },
       entry,
       node,
-      measureRss,
+      measureRss
     });
     const token = synkzone.tokens.length === 1 ? synkzone.tokens[0]!.token : undefined;
     if (run.exitCode !== 0 || run.timedOut) fail(label, run, `exited with ${run.exitCode ?? run.signal}`);
@@ -221,14 +244,19 @@ async function runFlow({ store, delayMs, entry }: { store: boolean; delayMs: num
     const ended = Date.now();
     const received = [
       ...synkzone.requests.map((r) => ({ ...r, host: 'synkzone' })),
-      ...github.requests.map((r) => ({ ...r, host: 'github' })),
+      ...github.requests.map((r) => ({ ...r, host: 'github' }))
     ].sort((a, b) => a.at - b.at);
     return {
       ms: run.durationMs,
       ...(run.peakRssKb !== undefined && { rssKb: run.peakRssKb }),
       requests: received.map((r) => `${r.host} ${r.method} ${r.route}`),
-      ...(delayMs > 0 && { waves: requestWaves(received.map((r) => r.at), delayMs) }),
-      tailMs: ended - (received.at(-1)!.at + delayMs),
+      ...(delayMs > 0 && {
+        waves: requestWaves(
+          received.map((r) => r.at),
+          delayMs
+        )
+      }),
+      tailMs: ended - (received.at(-1)!.at + delayMs)
     };
   } finally {
     await Promise.all([synkzone.close(), github.close()]);
@@ -293,8 +321,13 @@ function stats(values: number[]): { median: number; min: number; max: number } {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]): string => `| ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
-  return [line(rows[0]!), `|${widths.map((w, column) => (column === 0 ? ':' : '-') + '-'.repeat(w) + (column === 0 ? '-' : ':')).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  const line = (row: string[]): string =>
+    `| ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
+  return [
+    line(rows[0]!),
+    `|${widths.map((w, column) => (column === 0 ? ':' : '-') + '-'.repeat(w) + (column === 0 ? '-' : ':')).join('|')}|`,
+    ...rows.slice(1).map(line)
+  ].join('\n');
 }
 
 function load(): string {

@@ -39884,7 +39884,12 @@ class GitHubSecretStore {
             const { data } = target.kind === 'organization'
                 ? await this.octokit.rest.actions.getOrgSecret({ org: target.org, secret_name, request })
                 : target.kind === 'environment'
-                    ? await this.octokit.rest.actions.getEnvironmentSecret({ ...repo(target), environment_name: target.environment, secret_name, request })
+                    ? await this.octokit.rest.actions.getEnvironmentSecret({
+                        ...repo(target),
+                        environment_name: target.environment,
+                        secret_name,
+                        request
+                    })
                     : await this.octokit.rest.actions.getRepoSecret({ ...repo(target), secret_name, request });
             const updatedAt = new Date(data.updated_at);
             if (Number.isNaN(updatedAt.getTime())) {
@@ -39919,7 +39924,12 @@ class GitHubSecretStore {
                 });
             }
             else if (target.kind === 'environment') {
-                await this.octokit.rest.actions.createOrUpdateEnvironmentSecret({ ...repo(target), environment_name: target.environment, secret_name, ...sealed });
+                await this.octokit.rest.actions.createOrUpdateEnvironmentSecret({
+                    ...repo(target),
+                    environment_name: target.environment,
+                    secret_name,
+                    ...sealed
+                });
             }
             else {
                 await this.octokit.rest.actions.createOrUpdateRepoSecret({ ...repo(target), secret_name, ...sealed });
@@ -40010,7 +40020,9 @@ function describeTarget(name, target) {
         case 'environment':
             return `secret ${name} of environment '${target.environment}' in ${target.owner}/${target.repo}`;
         case 'organization': {
-            const who = target.visibility === 'selected' ? `selected repositories (${target.selectedRepositories.join(', ')})` : `${target.visibility} repositories`;
+            const who = target.visibility === 'selected'
+                ? `selected repositories (${target.selectedRepositories.join(', ')})`
+                : `${target.visibility} repositories`;
             return `organization secret ${name} of ${target.org}, visible to ${who}`;
         }
     }
@@ -40234,7 +40246,11 @@ function verifiedText(report) {
 
 
 async function run({ core, env, now = () => new Date() }) {
-    const config = readInputs({ getInput: (name, exact) => core.getInput(name, { trimWhitespace: !exact }), setSecret: (value) => core.setSecret(value), env });
+    const config = readInputs({
+        getInput: (name, exact) => core.getInput(name, { trimWhitespace: !exact }),
+        setSecret: (value) => core.setSecret(value),
+        env
+    });
     const http = new HttpClient({ maxAttempts: config.maxAttempts, timeoutMs: config.requestTimeoutMs, log: core });
     const report = { apiUrl: config.apiUrl, tokenName: config.tokenName, validitySeconds: config.validitySeconds };
     try {
@@ -40304,7 +40320,9 @@ async function mint(core, config, http, report, now) {
     if (store) {
         core.info(`Storing the token in the ${store.description}.`);
         await store.write(token).catch((error) => {
-            throw (error instanceof errors/* ActionError */.l ? error : new errors/* ActionError */.l('Secret storage', 'an unexpected error occurred.', undefined, { cause: error })).withNote(`The token '${config.tokenName}' was created${config.verify ? ' and verified' : ''} in Synkzone but NOT stored; run again once this is fixed (the new run makes a new token).`);
+            throw (error instanceof errors/* ActionError */.l
+                ? error
+                : new errors/* ActionError */.l('Secret storage', 'an unexpected error occurred.', undefined, { cause: error })).withNote(`The token '${config.tokenName}' was created${config.verify ? ' and verified' : ''} in Synkzone but NOT stored; run again once this is fixed (the new run makes a new token).`);
         });
         report.storedIn = store.description;
         core.setOutput('secret-written', 'true');

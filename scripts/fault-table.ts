@@ -40,7 +40,9 @@ function table(body: Row[], first = 'Fault'): string[] {
   return [
     `| ${first} | What the action does | What you see | What to do |`,
     '| --- | --- | --- | --- |',
-    ...body.map((row) => `| ${escape(row.faults.join('; '))} | ${escape(row.words.does)} | ${escape(row.words.sees)} | ${escape(row.words.todo)} |`)
+    ...body.map(
+      (row) => `| ${escape(row.faults.join('; '))} | ${escape(row.words.does)} | ${escape(row.words.sees)} | ${escape(row.words.todo)} |`
+    )
   ];
 }
 
@@ -81,7 +83,10 @@ export function readmeSection(readme: string): string | undefined {
   const start = readme.indexOf(START_MARKER);
   const end = readme.indexOf(END_MARKER);
   if (start < 0 || end < 0 || end < start) return undefined;
-  return readme.slice(start + START_MARKER.length, end).replace(/^\n/, '').replace(/\n$/, '');
+  return readme
+    .slice(start + START_MARKER.length, end)
+    .replace(/^\n/, '')
+    .replace(/\n$/, '');
 }
 
 export function replaceSection(readme: string, section: string): string {

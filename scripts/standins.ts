@@ -121,6 +121,11 @@ function writeEnvFile(file: string, env: Record<string, string>): void {
     if (/[\r\n]/.test(value)) throw new Error(`${name} has a line break, which NAME=value lines cannot carry`);
   }
   const partial = `${file}.partial`;
-  writeFileSync(partial, Object.entries(env).map(([name, value]) => `${name}=${value}\n`).join(''));
+  writeFileSync(
+    partial,
+    Object.entries(env)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join('')
+  );
   renameSync(partial, file);
 }

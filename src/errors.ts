@@ -6,13 +6,7 @@
  * to do. It must never contain a credential or a response body (a server may echo the password's
  * character array, which the runner's masking cannot catch).
  */
-export type Step =
-  | 'Inputs'
-  | 'Renewal check'
-  | 'Sign-in'
-  | 'Token creation'
-  | 'Verification'
-  | 'Secret storage';
+export type Step = 'Inputs' | 'Renewal check' | 'Sign-in' | 'Token creation' | 'Verification' | 'Secret storage';
 
 export class ActionError extends Error {
   override readonly name = 'ActionError';

@@ -61,11 +61,19 @@ class GitHubSecretStore implements SecretStore {
         target.kind === 'organization'
           ? await this.octokit.rest.actions.getOrgSecret({ org: target.org, secret_name, request })
           : target.kind === 'environment'
-            ? await this.octokit.rest.actions.getEnvironmentSecret({ ...repo(target), environment_name: target.environment, secret_name, request })
+            ? await this.octokit.rest.actions.getEnvironmentSecret({
+                ...repo(target),
+                environment_name: target.environment,
+                secret_name,
+                request
+              })
             : await this.octokit.rest.actions.getRepoSecret({ ...repo(target), secret_name, request });
       const updatedAt = new Date(data.updated_at);
       if (Number.isNaN(updatedAt.getTime())) {
-        throw new ActionError('Renewal check', `GitHub gave no valid updated_at for the ${this.description}. Remove 'renew-before' to renew regardless.`);
+        throw new ActionError(
+          'Renewal check',
+          `GitHub gave no valid updated_at for the ${this.description}. Remove 'renew-before' to renew regardless.`
+        );
       }
       return updatedAt;
     } catch (error) {
@@ -97,7 +105,12 @@ class GitHubSecretStore implements SecretStore {
           ...(selectedRepositoryIds ? { selected_repository_ids: selectedRepositoryIds } : {})
         });
       } else if (target.kind === 'environment') {
-        await this.octokit.rest.actions.createOrUpdateEnvironmentSecret({ ...repo(target), environment_name: target.environment, secret_name, ...sealed });
+        await this.octokit.rest.actions.createOrUpdateEnvironmentSecret({
+          ...repo(target),
+          environment_name: target.environment,
+          secret_name,
+          ...sealed
+        });
       } else {
         await this.octokit.rest.actions.createOrUpdateRepoSecret({ ...repo(target), secret_name, ...sealed });
       }
@@ -116,7 +129,10 @@ class GitHubSecretStore implements SecretStore {
             ? await this.octokit.rest.actions.getEnvironmentPublicKey({ ...repo(target), environment_name: target.environment })
             : await this.octokit.rest.actions.getRepoPublicKey(repo(target));
       if (typeof data?.key !== 'string' || typeof data?.key_id !== 'string') {
-        throw new ActionError('Secret storage', `GitHub's public key answer for the ${this.description} has no key. Check that GITHUB_API_URL points at the GitHub API.`);
+        throw new ActionError(
+          'Secret storage',
+          `GitHub's public key answer for the ${this.description} has no key. Check that GITHUB_API_URL points at the GitHub API.`
+        );
       }
       return { key: data.key, key_id: data.key_id };
     } catch (error) {
@@ -197,7 +213,10 @@ export function describeTarget(name: string, target: SecretTarget): string {
     case 'environment':
       return `secret ${name} of environment '${target.environment}' in ${target.owner}/${target.repo}`;
     case 'organization': {
-      const who = target.visibility === 'selected' ? `selected repositories (${target.selectedRepositories.join(', ')})` : `${target.visibility} repositories`;
+      const who =
+        target.visibility === 'selected'
+          ? `selected repositories (${target.selectedRepositories.join(', ')})`
+          : `${target.visibility} repositories`;
       return `organization secret ${name} of ${target.org}, visible to ${who}`;
     }
   }

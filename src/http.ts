@@ -225,14 +225,19 @@ function classifyNetworkError(error: unknown): Failure {
 
 /** The most specific error code along the cause chain (duck-typed: errors may come from another realm). */
 function errorCode(error: unknown): string | undefined {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string' && e.code !== 'UND_ERR') return e.code;
   }
   return undefined;
 }
 
 function retryAdvice(attempt: number, retryable: boolean): string {
-  if (retryable) return ` (after ${attempt} attempt${attempt === 1 ? '' : 's'}). Check that the host is reachable from the runner (proxy settings: HTTPS_PROXY, NO_PROXY) and run again.`;
+  if (retryable)
+    return ` (after ${attempt} attempt${attempt === 1 ? '' : 's'}). Check that the host is reachable from the runner (proxy settings: HTTPS_PROXY, NO_PROXY) and run again.`;
   return ' (not retried: the server may have acted on the request). Check the network path to the host and run again.';
 }
 

@@ -17,7 +17,9 @@ try {
     // its type is shown, and the stack frames without the message go to the debug log.
     const name = error instanceof Error ? error.name : typeof error;
     core.debug(stackFrames(error));
-    core.setFailed(`Unexpected error (${name}). Run again with debug logging for the stack trace, and report it to the action's maintainers.`);
+    core.setFailed(
+      `Unexpected error (${name}). Run again with debug logging for the stack trace, and report it to the action's maintainers.`
+    );
   }
 }
 

@@ -61,7 +61,8 @@ export function readInputs({ getInput, setSecret, env }: InputSource): Config {
 
   const username = getInput('username');
   if (!username) throw inputError('username', 'is required: set it to the user name of a Synkzone administrator.');
-  if (!password.trim()) throw inputError('password', 'is required: pass the administrator password from a secret, e.g. ${{ secrets.SYNKZONE_PASSWORD }}.');
+  if (!password.trim())
+    throw inputError('password', 'is required: pass the administrator password from a secret, e.g. ${{ secrets.SYNKZONE_PASSWORD }}.');
 
   const validitySeconds = readDuration(getInput, 'validity');
   if (validitySeconds === undefined) throw inputError('validity', 'is required: give seconds (7776000) or a number with a unit, e.g. 90d.');
@@ -82,15 +83,22 @@ export function readInputs({ getInput, setSecret, env }: InputSource): Config {
 
 function readApiUrl(apiUrl: string, organization: string): string {
   if (apiUrl && organization) {
-    throw inputError('api-url', "and 'organization' are both set: keep only one (organization is shorthand for https://<organization>.synkzone.com).");
+    throw inputError(
+      'api-url',
+      "and 'organization' are both set: keep only one (organization is shorthand for https://<organization>.synkzone.com)."
+    );
   }
   if (organization) {
     if (!ORGANIZATION_LABEL.test(organization)) {
-      throw inputError('organization', "is not a valid organization name: give only the first label of <organization>.synkzone.com, or use 'api-url'.");
+      throw inputError(
+        'organization',
+        "is not a valid organization name: give only the first label of <organization>.synkzone.com, or use 'api-url'."
+      );
     }
     return `https://${organization.toLowerCase()}.synkzone.com`;
   }
-  if (!apiUrl) throw inputError('api-url', "or 'organization' is required: set api-url to e.g. https://acme.synkzone.com, or organization to acme.");
+  if (!apiUrl)
+    throw inputError('api-url', "or 'organization' is required: set api-url to e.g. https://acme.synkzone.com, or organization to acme.");
 
   let url: URL;
   try {
@@ -101,7 +109,8 @@ function readApiUrl(apiUrl: string, organization: string): string {
   if (url.username || url.password) {
     throw inputError('api-url', "must not contain credentials: pass them in 'username' and 'password'.");
   }
-  if (url.search || url.hash) throw inputError('api-url', 'must not have a query or fragment: give only the base URL, e.g. https://acme.synkzone.com.');
+  if (url.search || url.hash)
+    throw inputError('api-url', 'must not have a query or fragment: give only the base URL, e.g. https://acme.synkzone.com.');
   // The password travels in the request body: never over plain http, except to this machine.
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     throw inputError('api-url', 'must use https: (http is accepted only for loopback hosts: 127.0.0.0/8, ::1 and localhost).');
@@ -168,7 +177,10 @@ function readTarget(getInput: InputSource['getInput'], env: NodeJS.ProcessEnv): 
       throw inputError('secret-selected-repositories', "is required with secret-visibility 'selected': list the repository names.");
     }
     if (visibility !== 'selected' && selectedRepositories.length > 0) {
-      throw inputError('secret-selected-repositories', "is set but 'secret-visibility' is not selected: set secret-visibility to selected, or remove the list.");
+      throw inputError(
+        'secret-selected-repositories',
+        "is set but 'secret-visibility' is not selected: set secret-visibility to selected, or remove the list."
+      );
     }
     if (selectedRepositories.some((r) => !/^[A-Za-z0-9._-]+$/.test(r))) {
       throw inputError('secret-selected-repositories', `must list repository names of ${org}, comma- or newline-separated.`);
@@ -176,7 +188,8 @@ function readTarget(getInput: InputSource['getInput'], env: NodeJS.ProcessEnv): 
     return { kind: 'organization', org, visibility: visibility as 'all' | 'private' | 'selected', selectedRepositories };
   }
   if (selected) throw inputError('secret-selected-repositories', "needs 'secret-organization': it applies only to organization secrets.");
-  if (visibility !== 'private') throw inputError('secret-visibility', "needs 'secret-organization': it applies only to organization secrets.");
+  if (visibility !== 'private')
+    throw inputError('secret-visibility', "needs 'secret-organization': it applies only to organization secrets.");
 
   const fullName = repository || env.GITHUB_REPOSITORY || '';
   if (!REPOSITORY.test(fullName)) {
@@ -205,7 +218,10 @@ function readDuration(getInput: InputSource['getInput'], input: string): number 
   if (!text) return undefined;
   const seconds = parseDuration(text);
   if (seconds === undefined) {
-    throw inputError(input, `is not a positive duration: give whole seconds (7776000) or a whole number with unit s, m, h, d or w (90d), at most 68 years.`);
+    throw inputError(
+      input,
+      `is not a positive duration: give whole seconds (7776000) or a whole number with unit s, m, h, d or w (90d), at most 68 years.`
+    );
   }
   return seconds;
 }

@@ -11,10 +11,7 @@ import { renewalDueAt } from './renewal.js';
 import { writeSummary, type RunReport } from './summary.js';
 import { createScimToken, signIn, verifyToken, type SynkzoneClient } from './synkzone.js';
 
-export type Core = Pick<
-  typeof actionsCore,
-  'getInput' | 'setSecret' | 'setOutput' | 'info' | 'debug' | 'notice' | 'warning' | 'summary'
->;
+export type Core = Pick<typeof actionsCore, 'getInput' | 'setSecret' | 'setOutput' | 'info' | 'debug' | 'notice' | 'warning' | 'summary'>;
 
 export interface Dependencies {
   core: Core;
@@ -23,7 +20,11 @@ export interface Dependencies {
 }
 
 export async function run({ core, env, now = () => new Date() }: Dependencies): Promise<void> {
-  const config = readInputs({ getInput: (name, exact) => core.getInput(name, { trimWhitespace: !exact }), setSecret: (value) => core.setSecret(value), env });
+  const config = readInputs({
+    getInput: (name, exact) => core.getInput(name, { trimWhitespace: !exact }),
+    setSecret: (value) => core.setSecret(value),
+    env
+  });
   const http = new HttpClient({ maxAttempts: config.maxAttempts, timeoutMs: config.requestTimeoutMs, log: core });
   const report: RunReport = { apiUrl: config.apiUrl, tokenName: config.tokenName, validitySeconds: config.validitySeconds };
   try {
@@ -94,7 +95,11 @@ async function mint(core: Core, config: Config, http: HttpClient, report: RunRep
   if (store) {
     core.info(`Storing the token in the ${store.description}.`);
     await store.write(token).catch((error: unknown) => {
-      throw (error instanceof ActionError ? error : new ActionError('Secret storage', 'an unexpected error occurred.', undefined, { cause: error })).withNote(
+      throw (
+        error instanceof ActionError
+          ? error
+          : new ActionError('Secret storage', 'an unexpected error occurred.', undefined, { cause: error })
+      ).withNote(
         `The token '${config.tokenName}' was created${config.verify ? ' and verified' : ''} in Synkzone but NOT stored; run again once this is fixed (the new run makes a new token).`
       );
     });
@@ -105,9 +110,18 @@ async function mint(core: Core, config: Config, http: HttpClient, report: RunRep
 }
 
 /** The next renewal time when the stored secret is still fresh; undefined when a new token is due. */
-function notYetDue(core: Core, store: SecretStore, updatedAt: Date, validitySeconds: number, renewBeforeSeconds: number, now: Date): Date | undefined {
+function notYetDue(
+  core: Core,
+  store: SecretStore,
+  updatedAt: Date,
+  validitySeconds: number,
+  renewBeforeSeconds: number,
+  now: Date
+): Date | undefined {
   const dueAt = renewalDueAt(updatedAt, validitySeconds, renewBeforeSeconds);
   if (dueAt > now) return dueAt;
-  core.info(`The ${store.description} was last written ${updatedAt.toISOString()}; renewal was due ${dueAt.toISOString()}: making a new token.`);
+  core.info(
+    `The ${store.description} was last written ${updatedAt.toISOString()}; renewal was due ${dueAt.toISOString()}: making a new token.`
+  );
   return undefined;
 }

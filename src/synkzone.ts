@@ -89,7 +89,11 @@ export async function createScimToken(client: SynkzoneClient, sessionId: string,
     401: 'Synkzone did not accept the session or the password. Run again; if it persists, check the account.',
     403: "The account is not allowed to create tokens. 'username' must be an administrator of the Synkzone organization."
   };
-  expectSuccess('Token creation', response, advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`);
+  expectSuccess(
+    'Token creation',
+    response,
+    advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`
+  );
   const token = pickCredential('Token creation', response, ['token', 'value', 'apiToken'], 'token', unreadable);
   client.mask(token);
   return token;
@@ -123,7 +127,11 @@ export async function verifyToken(client: SynkzoneClient, token: string, tokenNa
   try {
     body = JSON.parse(response.text);
   } catch {
-    throw new ActionError('Verification', `GET /api/users answered HTTP ${response.status} with a body that is not JSON, so the token could not be confirmed. ${notStored} Check that api-url points at the Synkzone API.`, response.status);
+    throw new ActionError(
+      'Verification',
+      `GET /api/users answered HTTP ${response.status} with a body that is not JSON, so the token could not be confirmed. ${notStored} Check that api-url points at the Synkzone API.`,
+      response.status
+    );
   }
   return Array.isArray(body) ? { userCount: body.length } : {};
 }
@@ -161,7 +169,11 @@ function pickCredential(step: Step, response: HttpResponse, fields: readonly str
   try {
     body = JSON.parse(response.text);
   } catch {
-    throw new ActionError(step, `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read.${noteText} Check that api-url points at the Synkzone API.`, response.status);
+    throw new ActionError(
+      step,
+      `Synkzone answered HTTP ${response.status} with a body that is not JSON, so no ${what} could be read.${noteText} Check that api-url points at the Synkzone API.`,
+      response.status
+    );
   }
   const credential = extractCredential(body, fields);
   if (credential !== undefined) return credential;

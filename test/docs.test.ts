@@ -83,7 +83,10 @@ describe('README Inputs and Outputs tables match action.yml', () => {
     const row = inputRows.find((cells) => codeName(cells[0]!) === name);
     expect(row).toBeDefined();
     expect(row).toHaveLength(3);
-    const expected = spec.required === true ? { required: true } : { value: spec.default === undefined || spec.default === null ? '' : String(spec.default) };
+    const expected =
+      spec.required === true
+        ? { required: true }
+        : { value: spec.default === undefined || spec.default === null ? '' : String(spec.default) };
     expect(documentedDefault(row![1]!)).toEqual(expected);
     expect(row![2]!.length).toBeGreaterThan(10);
   });
@@ -139,7 +142,9 @@ describe.each(workflowFiles)('workflow %s', (file) => {
     permissions?: unknown;
     jobs: Record<string, { permissions?: unknown; uses?: string; steps?: Array<{ uses?: string }> }>;
   };
-  const uses = Object.values(workflow.jobs).flatMap((job) => [job.uses, ...(job.steps ?? []).map((step) => step.uses)]).filter((use): use is string => typeof use === 'string');
+  const uses = Object.values(workflow.jobs)
+    .flatMap((job) => [job.uses, ...(job.steps ?? []).map((step) => step.uses)])
+    .filter((use): use is string => typeof use === 'string');
 
   it('passes actionlint', () => {
     const results = lintResults().filter((result) => result.file === file);
@@ -169,7 +174,8 @@ describe.each(workflowFiles)('workflow %s', (file) => {
       ? /^\$\{\{ (secrets\.[A-Z_]+|steps\.app-token\.outputs\.token) \}\}$/
       : /^\$\{\{ (secrets\.[A-Z_]+|env\.SYNKZONE_(USERNAME|PASSWORD)|env\.GITHUB_TOKEN_STANDIN) \}\}$/;
     const credentials = [...text.matchAll(/^\s*(password|username|github-token|private-key):\s*(.+?)\s*$/gm)];
-    for (const [line, , value] of credentials) expect({ line: line.trim(), ok: allowed.test(value!) }).toEqual({ line: line.trim(), ok: true });
+    for (const [line, , value] of credentials)
+      expect({ line: line.trim(), ok: allowed.test(value!) }).toEqual({ line: line.trim(), ok: true });
   });
 });
 

@@ -13,7 +13,7 @@ import {
   DEFAULT_SYNKZONE_USERS,
   startSynkzoneStandin,
   type SynkzoneStandin,
-  type SynkzoneStandinOptions,
+  type SynkzoneStandinOptions
 } from './support/synkzone-standin.js';
 
 const PASSWORD = DEFAULT_SYNKZONE_USERS[0]!.password;
@@ -43,7 +43,7 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}, 
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    signal,
+    signal
   });
 }
 
@@ -53,7 +53,7 @@ const tokenBody = (overrides: Record<string, unknown> = {}) => ({
   tokenName: 'scim-octo-org-octo-repo-1234567890',
   validity: 7776000,
   password: PASSWORD.split(''),
-  ...overrides,
+  ...overrides
 });
 
 async function signIn(standin: SynkzoneStandin): Promise<string> {
@@ -85,7 +85,7 @@ describe('Synkzone stand-in: sign in', () => {
     ['sessionId', (body: unknown) => (body as { sessionId: string }).sessionId],
     ['session', (body: unknown) => (body as { session: string }).session],
     ['id', (body: unknown) => (body as { id: string }).id],
-    ['string', (body: unknown) => body as string],
+    ['string', (body: unknown) => body as string]
   ] as const)('answers a correct sign-in (emoji password as UTF-16 units) in the %s shape', async (shape, pick) => {
     const standin = await synkzone({ logonShape: shape });
     const response = await post(`${standin.url}/api/access/logon`, logonBody());
@@ -152,7 +152,13 @@ describe('Synkzone stand-in: create a token', () => {
     const token = shape === 'string' ? body : (body as Record<string, unknown>)[shape];
     expect(token).toMatch(TOKEN_PATTERN);
     expect(standin.tokens).toEqual([
-      expect.objectContaining({ token, tokenName: 'scim-octo-org-octo-repo-1234567890', validity: 7776000, scope: SCOPE, username: 'admin' }),
+      expect.objectContaining({
+        token,
+        tokenName: 'scim-octo-org-octo-repo-1234567890',
+        validity: 7776000,
+        scope: SCOPE,
+        username: 'admin'
+      })
     ]);
   });
 
@@ -175,7 +181,7 @@ describe('Synkzone stand-in: create a token', () => {
     ['validity 0', { validity: 0 }],
     ['an empty tokenName', { tokenName: '' }],
     ['a plain-string password', { password: PASSWORD }],
-    ['an extra top-level key', { description: 'x' }],
+    ['an extra top-level key', { description: 'x' }]
   ])('refuses %s with 400', async (_label, overrides) => {
     const standin = await synkzone();
     const session = await signIn(standin);
@@ -350,7 +356,7 @@ describe('GitHub stand-in', () => {
     name: string,
     plaintext: string,
     extra: Record<string, unknown> = {},
-    headers: Record<string, string> = auth,
+    headers: Record<string, string> = auth
   ): Promise<Response> {
     await sodium.ready;
     const keyResponse = await fetch(`${standin.url}${base}/secrets/public-key`, { headers });
@@ -361,7 +367,7 @@ describe('GitHub stand-in', () => {
     return fetch(`${standin.url}${base}/secrets/${name}`, {
       method: 'PUT',
       headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ encrypted_value: sodium.to_base64(sealed, sodium.base64_variants.ORIGINAL), key_id, ...extra }),
+      body: JSON.stringify({ encrypted_value: sodium.to_base64(sealed, sodium.base64_variants.ORIGINAL), key_id, ...extra })
     });
   }
 
@@ -376,12 +382,17 @@ describe('GitHub stand-in', () => {
     expect(await metadata.json()).toEqual({
       name: 'SYNKZONE_SCIM_TOKEN',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
-      updated_at: expect.stringMatching(/Z$/),
+      updated_at: expect.stringMatching(/Z$/)
     });
     expect((await fetch(`${standin.url}${base}/secrets/MISSING`, { headers: auth })).status).toBe(404);
     expect(standin.openFailures).toBe(0);
     expect(standin.requests.map((request) => request.route)).toEqual([
-      'public-key', 'write-secret', 'public-key', 'write-secret', 'read-secret', 'read-secret',
+      'public-key',
+      'write-secret',
+      'public-key',
+      'write-secret',
+      'read-secret',
+      'read-secret'
     ]);
   });
 
@@ -389,11 +400,12 @@ describe('GitHub stand-in', () => {
     const standin = await github();
     const base = '/repos/octo-org/octo-repo/actions';
     expect((await putSealed(standin, base, 'TOKEN', 'x', { key_id: '1' })).status).toBe(422);
-    const keyId = ((await (await fetch(`${standin.url}${base}/secrets/public-key`, { headers: auth })).json()) as { key_id: string }).key_id;
+    const keyId = ((await (await fetch(`${standin.url}${base}/secrets/public-key`, { headers: auth })).json()) as { key_id: string })
+      .key_id;
     const garbage = await fetch(`${standin.url}${base}/secrets/TOKEN`, {
       method: 'PUT',
       headers: auth,
-      body: JSON.stringify({ encrypted_value: Buffer.from('not a sealed box at all, not at all').toString('base64'), key_id: keyId }),
+      body: JSON.stringify({ encrypted_value: Buffer.from('not a sealed box at all, not at all').toString('base64'), key_id: keyId })
     });
     expect(garbage.status).toBe(422);
     expect(standin.openFailures).toBe(2);
@@ -410,7 +422,7 @@ describe('GitHub stand-in', () => {
     const response = await fetch(`${base}/TOKEN`, {
       method: 'PUT',
       headers: auth,
-      body: JSON.stringify({ encrypted_value: sodium.to_base64(sealed, sodium.base64_variants.ORIGINAL), key_id: old.key_id }),
+      body: JSON.stringify({ encrypted_value: sodium.to_base64(sealed, sodium.base64_variants.ORIGINAL), key_id: old.key_id })
     });
     expect(response.status).toBe(422);
   });
@@ -427,10 +439,7 @@ describe('GitHub stand-in', () => {
 
   it('answers 403 for a missing permission, 401 for an unknown token, and accepts Bearer', async () => {
     const standin = await github({
-      grants: [
-        { token: 'ghp_repo_only', secrets: true },
-        { token: 'ghp_nothing' },
-      ],
+      grants: [{ token: 'ghp_repo_only', secrets: true }, { token: 'ghp_nothing' }]
     });
     const envKey = `${standin.url}/repos/octo-org/octo-repo/environments/production/secrets/public-key`;
     const repoKey = `${standin.url}/repos/octo-org/octo-repo/actions/secrets/public-key`;
@@ -450,7 +459,13 @@ describe('GitHub stand-in', () => {
   it('resolves repositories to ids and answers 404 for unknown ones and unknown routes', async () => {
     const standin = await github({ repositories: [{ fullName: 'octo-org/octo-repo', id: 42 }, { fullName: 'octo-org/other' }] });
     const repo = await fetch(`${standin.url}/repos/octo-org/octo-repo`, { headers: auth });
-    expect(await repo.json()).toEqual({ id: 42, name: 'octo-repo', full_name: 'octo-org/octo-repo', private: true, owner: { login: 'octo-org' } });
+    expect(await repo.json()).toEqual({
+      id: 42,
+      name: 'octo-repo',
+      full_name: 'octo-org/octo-repo',
+      private: true,
+      owner: { login: 'octo-org' }
+    });
     expect((await fetch(`${standin.url}/repos/octo-org/missing`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${standin.url}/repos/octo-org/other/actions/variables`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${standin.url}/orgs/other-org/actions/secrets/public-key`, { headers: auth })).status).toBe(404);
@@ -458,20 +473,26 @@ describe('GitHub stand-in', () => {
 
   it('stores an organization secret with selected repository ids, and validates visibility', async () => {
     const standin = await github({
-      repositories: [{ fullName: 'octo-org/octo-repo', id: 11 }, { fullName: 'octo-org/scim', id: 12 }, { fullName: 'else/where', id: 13 }],
+      repositories: [
+        { fullName: 'octo-org/octo-repo', id: 11 },
+        { fullName: 'octo-org/scim', id: 12 },
+        { fullName: 'else/where', id: 13 }
+      ]
     });
     const base = '/orgs/octo-org/actions';
     expect((await putSealed(standin, base, 'TOKEN', 'org-value', { visibility: 'selected' })).status).toBe(422);
     expect((await putSealed(standin, base, 'TOKEN', 'org-value', { visibility: 'public' })).status).toBe(422);
     expect((await putSealed(standin, base, 'TOKEN', 'org-value')).status).toBe(422);
-    expect((await putSealed(standin, base, 'TOKEN', 'org-value', { visibility: 'selected', selected_repository_ids: [13] })).status).toBe(422);
+    expect((await putSealed(standin, base, 'TOKEN', 'org-value', { visibility: 'selected', selected_repository_ids: [13] })).status).toBe(
+      422
+    );
     expect(
-      (await putSealed(standin, base, 'TOKEN', 'org-value', { visibility: 'selected', selected_repository_ids: [11, 12] })).status,
+      (await putSealed(standin, base, 'TOKEN', 'org-value', { visibility: 'selected', selected_repository_ids: [11, 12] })).status
     ).toBe(201);
     expect(standin.secret({ organization: 'octo-org' }, 'TOKEN')).toMatchObject({
       plaintext: 'org-value',
       visibility: 'selected',
-      selectedRepositoryIds: [11, 12],
+      selectedRepositoryIds: [11, 12]
     });
     const metadata = (await (await fetch(`${standin.url}${base}/secrets/TOKEN`, { headers: auth })).json()) as Record<string, unknown>;
     expect(metadata).toMatchObject({ name: 'TOKEN', visibility: 'selected' });
@@ -486,7 +507,7 @@ describe('GitHub stand-in', () => {
     expect(await response.json()).toEqual({
       name: 'SYNKZONE_SCIM_TOKEN',
       created_at: '2025-01-02T03:04:05Z',
-      updated_at: '2025-01-02T03:04:05Z',
+      updated_at: '2025-01-02T03:04:05Z'
     });
   });
 
@@ -499,12 +520,16 @@ describe('GitHub stand-in', () => {
         kind: 'status',
         status: 403,
         headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
-        body: '{"message":"API rate limit exceeded"}',
-      },
+        body: '{"message":"API rate limit exceeded"}'
+      }
     });
     const url = `${standin.url}/repos/octo-org/octo-repo/actions/secrets/public-key`;
     const limited = await fetch(url, { headers: auth });
-    expect([limited.status, limited.headers.get('x-ratelimit-remaining'), limited.headers.get('x-ratelimit-reset')]).toEqual([403, '0', reset]);
+    expect([limited.status, limited.headers.get('x-ratelimit-remaining'), limited.headers.get('x-ratelimit-reset')]).toEqual([
+      403,
+      '0',
+      reset
+    ]);
     expect((await fetch(url, { headers: auth })).status).toBe(200);
   });
 
@@ -565,13 +590,18 @@ describe('runAction', () => {
         "appendFileSync(process.env.GITHUB_OUTPUT, 'result<<EOF_X\\nhello\\nworld\\nEOF_X\\n');",
         "appendFileSync(process.env.GITHUB_STEP_SUMMARY, '# Summary\\n');",
         'console.log(JSON.stringify({ name: process.env["INPUT_SECRET-NAME"], validity: process.env.INPUT_VALIDITY, proxy: process.env.HTTPS_PROXY ?? null, cwd: process.cwd() === process.env.GITHUB_WORKSPACE }));',
-        'process.exitCode = 3;',
-      ].join('\n'),
+        'process.exitCode = 3;'
+      ].join('\n')
     );
     const previousProxy = process.env.HTTPS_PROXY;
     process.env.HTTPS_PROXY = 'http://developer-proxy.invalid:3128';
     try {
-      const run = await runAction({ entry, inputs: { 'secret-name': 'TOKEN', username: 'admin', password: 'x' }, debug: true, measureRss: true });
+      const run = await runAction({
+        entry,
+        inputs: { 'secret-name': 'TOKEN', username: 'admin', password: 'x' },
+        debug: true,
+        measureRss: true
+      });
       expect(run.exitCode).toBe(3);
       expect(run.masks).toEqual(['s3cret']);
       expect(run.failures).toEqual(['failed with ***\nsecond line']);
@@ -581,7 +611,7 @@ describe('runAction', () => {
         '▶ Details',
         '{"name":"TOKEN","validity":"90d","proxy":null,"cwd":true}',
         'Error: failed with ***',
-        'second line',
+        'second line'
       ]);
       expect(run.outputs).toEqual({ result: 'hello\nworld' });
       expect(run.summary).toBe('# Summary\n');
@@ -590,7 +620,7 @@ describe('runAction', () => {
 
       const quiet = await runAction({ entry, inputs: {} });
       expect(quiet.visibleLog).not.toContain('##[debug]');
-      await expect(runAction({ entry, inputs: { 'secret_name': 'typo' } })).rejects.toThrow('not an input of action.yml');
+      await expect(runAction({ entry, inputs: { secret_name: 'typo' } })).rejects.toThrow('not an input of action.yml');
     } finally {
       if (previousProxy === undefined) delete process.env.HTTPS_PROXY;
       else process.env.HTTPS_PROXY = previousProxy;

@@ -49,7 +49,12 @@ async function setUp(routes: (standins: { a: string; b: string }) => Record<stri
     () => new Promise((resolve) => b.server.close(resolve))
   );
   const get = async (url: string, options: { method?: 'GET' | 'PUT'; headers?: Record<string, string>; body?: string } = {}) => {
-    const response = await request(url, { dispatcher: agent, method: options.method ?? 'GET', headers: options.headers, body: options.body });
+    const response = await request(url, {
+      dispatcher: agent,
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      body: options.body
+    });
     return { status: response.statusCode, text: await response.body.text() };
   };
   return { a, b, proxy, get };
@@ -60,7 +65,10 @@ describe('intercepting proxy', () => {
     const t = await setUp(({ a, b }) => ({ 'https://synkzone.test': a, 'https://ghe.example.test/api/v3': b }));
     expect(await t.get('https://synkzone.test/api/access/logon')).toEqual({ status: 200, text: 'a' });
     expect(await t.get('https://synkzone.test/api/users')).toEqual({ status: 200, text: 'a' });
-    expect(await t.get('https://ghe.example.test/api/v3/repos/o/r?per_page=1', { method: 'PUT', body: '{}' })).toEqual({ status: 200, text: 'b' });
+    expect(await t.get('https://ghe.example.test/api/v3/repos/o/r?per_page=1', { method: 'PUT', body: '{}' })).toEqual({
+      status: 200,
+      text: 'b'
+    });
     expect(t.a.seen.map((r) => r.url)).toEqual(['/api/access/logon', '/api/users']);
     expect(t.b.seen).toEqual([{ method: 'PUT', url: '/repos/o/r?per_page=1', host: new URL(t.b.url).host, body: '{}' }]);
     expect(t.proxy.tunnels).toEqual(['synkzone.test:443', 'ghe.example.test:443']);
@@ -76,7 +84,10 @@ describe('intercepting proxy', () => {
 
   it('refuses tunnels to any other host or port (recorded), and plain proxied requests', async () => {
     const lines: string[] = [];
-    const t = await setUp(({ a }) => ({ 'https://synkzone.test': a }), (line) => lines.push(line));
+    const t = await setUp(
+      ({ a }) => ({ 'https://synkzone.test': a }),
+      (line) => lines.push(line)
+    );
     await expect(t.get('https://example.com/')).rejects.toThrow();
     await expect(t.get('https://synkzone.test:8443/')).rejects.toThrow();
     expect(t.proxy.tunnels).toEqual(['example.com:443', 'synkzone.test:8443']);
@@ -92,7 +103,10 @@ describe('intercepting proxy', () => {
 
   it('logs method and path only: no header, body or query', async () => {
     const lines: string[] = [];
-    const t = await setUp(({ a }) => ({ 'https://synkzone.test': a }), (line) => lines.push(line));
+    const t = await setUp(
+      ({ a }) => ({ 'https://synkzone.test': a }),
+      (line) => lines.push(line)
+    );
     await t.get('https://synkzone.test/api/tokens?session=QUERY-SECRET', {
       method: 'PUT',
       headers: { authorization: 'HEADER-SECRET' },
@@ -112,8 +126,8 @@ describe('intercepting proxy', () => {
 
   it('rejects routes it cannot serve', async () => {
     await expect(startInterceptingProxy({ routes: { 'https://a.test': 'https://127.0.0.1:1' } })).rejects.toThrow(/must be an http URL/);
-    await expect(startInterceptingProxy({ routes: { 'https://a.test': 'http://127.0.0.1:1', 'https://a.test:443/x': 'http://127.0.0.1:2' } })).rejects.toThrow(
-      /two routes for a\.test:443/
-    );
+    await expect(
+      startInterceptingProxy({ routes: { 'https://a.test': 'http://127.0.0.1:1', 'https://a.test:443/x': 'http://127.0.0.1:2' } })
+    ).rejects.toThrow(/two routes for a\.test:443/);
   });
 });

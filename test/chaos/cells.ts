@@ -700,7 +700,12 @@ function bodyFault(on: RouteSpec, fault: 'malformed-json' | 'empty-body' | 'unkn
 }
 
 /** The route's stage in the run: which requests happen before a failure here stops it. */
-function tokenActivity(on: RouteId, failed: boolean, postsAtRoute: number, afterEffect: boolean): { tokenPosts: number; tokensCreated: 0 | 1 } {
+function tokenActivity(
+  on: RouteId,
+  failed: boolean,
+  postsAtRoute: number,
+  afterEffect: boolean
+): { tokenPosts: number; tokensCreated: 0 | 1 } {
   switch (on) {
     case 'read-secret':
     case 'logon':
@@ -797,7 +802,10 @@ function words(on: RouteSpec, fault: FaultId, p: Persistent, failed: boolean): U
   const f = p.failure!;
   let does: string;
   if (fault === '429-retry-after-long') {
-    does = on.host === 'synkzone' ? 'Fails at once: the wait asked for is longer than the action waits (60 s)' : 'Fails at once: the wait is beyond the 300 s the action waits for rate limits in a run';
+    does =
+      on.host === 'synkzone'
+        ? 'Fails at once: the wait asked for is longer than the action waits (60 s)'
+        : 'Fails at once: the wait is beyond the 300 s the action waits for rate limits in a run';
   } else if (fault === 'rate-limit-403-reset-far') {
     does = 'Fails at once: the reset is beyond the 300 s the action waits for rate limits in a run';
   } else if (p.repeat === 'retry') {

@@ -77,7 +77,10 @@ export async function closedPortUrl(): Promise<string> {
 
 export function randomToken(random: () => number = Math.random): string {
   let hex = '';
-  for (let i = 0; i < 64; i++) hex += Math.floor(random() * 16).toString(16).toUpperCase();
+  for (let i = 0; i < 64; i++)
+    hex += Math.floor(random() * 16)
+      .toString(16)
+      .toUpperCase();
   return `P-${hex}`;
 }
 
@@ -223,7 +226,8 @@ export function invariantProblems(observation: Observation): string[] {
   problems.push(...leaks.map((leak) => `leak: ${leak.replace('secret #3', 'the canary')}`));
 
   const stackLines = run.visibleLog.split('\n').filter((line) => !line.startsWith('##[debug]') && /^\s*at\s/.test(line));
-  if (stackLines.length > 0) problems.push(`${stackLines.length} stack-trace line(s) outside debug lines, e.g. "${stackLines[0]!.trim().slice(0, 80)}"`);
+  if (stackLines.length > 0)
+    problems.push(`${stackLines.length} stack-trace line(s) outside debug lines, e.g. "${stackLines[0]!.trim().slice(0, 80)}"`);
 
   if (run.exitCode === 1) {
     if (run.failures.length !== 1) problems.push(`expected exactly one ::error:: line, got ${run.failures.length}`);
@@ -250,7 +254,8 @@ export function invariantProblems(observation: Observation): string[] {
   for (let index = 0; index < posts.length - 1; index++) {
     const answer = observation.answerOf('tokens', index);
     const safe = answer?.kind === 'status' && SAFE_POST_STATUSES.includes(answer.status) && answer.afterEffect !== true;
-    if (!safe) problems.push(`POST /api/tokens was repeated after an answer that does not prove Synkzone did not act (${describeFault(answer)})`);
+    if (!safe)
+      problems.push(`POST /api/tokens was repeated after an answer that does not prove Synkzone did not act (${describeFault(answer)})`);
   }
   if (observation.tokens.length > 1) problems.push(`${observation.tokens.length} tokens were created in one run`);
   return problems;
@@ -269,7 +274,8 @@ export function legalOutcomeProblems(observation: Observation): string[] {
   }
   if (run.exitCode === 1) {
     const problems: string[] = [];
-    if (run.failures.length !== 1 || !STEP_LINE.test(run.failures[0] ?? '')) problems.push('failure without exactly one ::error:: line naming a step');
+    if (run.failures.length !== 1 || !STEP_LINE.test(run.failures[0] ?? ''))
+      problems.push('failure without exactly one ::error:: line naming a step');
     if (!after || after.plaintext !== previous.plaintext || after.updatedAt !== previous.updatedAt) {
       problems.push('failure, but the previous secret was not left untouched');
     }
@@ -335,12 +341,15 @@ export function cellProblems(cell: Cell, observation: Observation): string[] {
   if (run.exitCode !== expect.exitCode) problems.push(`exit code ${run.exitCode}, expected ${expect.exitCode}`);
   const attempts = cell.fault === 'refused' ? observation.refused[cell.route] : observation.requests[cell.route].length;
   if (attempts !== expect.attempts) {
-    problems.push(`${attempts} ${cell.fault === 'refused' ? 'connection attempts' : 'requests'} to ${cell.route}, expected ${expect.attempts}`);
+    problems.push(
+      `${attempts} ${cell.fault === 'refused' ? 'connection attempts' : 'requests'} to ${cell.route}, expected ${expect.attempts}`
+    );
   }
   const line = run.failures[0];
   if (expect.exitCode === 1 && line !== undefined) {
     if (!line.startsWith(`${expect.step} failed: `)) problems.push(`the error line does not start with "${expect.step} failed: "`);
-    if (expect.status !== undefined && !line.includes(`HTTP ${expect.status}`)) problems.push(`the error line does not name HTTP ${expect.status}`);
+    if (expect.status !== undefined && !line.includes(`HTTP ${expect.status}`))
+      problems.push(`the error line does not name HTTP ${expect.status}`);
     for (const fragment of expect.errorFragments) {
       if (!line.includes(fragment)) problems.push(`the error line lacks "${fragment}"`);
     }
@@ -352,7 +361,8 @@ export function cellProblems(cell: Cell, observation: Observation): string[] {
     const times = observation.requests[cell.route].map((request) => request.at);
     const gaps = times.slice(1).map((at, index) => at - times[index]!);
     const shortest = Math.min(...gaps);
-    if (gaps.length === 0 || shortest < expect.minGapMs) problems.push(`repeated after ${shortest} ms, expected a wait of at least ${expect.minGapMs} ms`);
+    if (gaps.length === 0 || shortest < expect.minGapMs)
+      problems.push(`repeated after ${shortest} ms, expected a wait of at least ${expect.minGapMs} ms`);
   }
   if (observation.requests.tokens.length !== expect.tokenPosts) {
     problems.push(`${observation.requests.tokens.length} POST /api/tokens, expected ${expect.tokenPosts}`);

@@ -46,7 +46,9 @@ describe('fault matrix: bookkeeping', () => {
     expect(new Set(matrix.map((cell) => cell.route)).size).toBe(6);
     expect(matrix.length).toBe(6 * 19);
     expect(new Set(CELLS.map((cell) => cell.id)).size).toBe(CELLS.length);
-    console.log(`fault matrix: ${CELLS.length} cells on the bundled action in ${(matrixMs / 1000).toFixed(1)} s (${CONCURRENCY} at a time)`);
+    console.log(
+      `fault matrix: ${CELLS.length} cells on the bundled action in ${(matrixMs / 1000).toFixed(1)} s (${CONCURRENCY} at a time)`
+    );
     expect(matrixMs).toBeLessThan(120_000);
   });
 

@@ -17,7 +17,12 @@ describe('chaos soak', () => {
 
   it(`${RUNS} runs with random faults (seed ${SEED}) end only in the two legal outcomes`, async () => {
     const lines: string[] = [];
-    const result = await runSoak({ runs: RUNS, seed: SEED, concurrency: Number(process.env.CHAOS_CONCURRENCY ?? 6), log: (line) => lines.push(line) });
+    const result = await runSoak({
+      runs: RUNS,
+      seed: SEED,
+      concurrency: Number(process.env.CHAOS_CONCURRENCY ?? 6),
+      log: (line) => lines.push(line)
+    });
     console.log(lines.join('\n'));
     expect(result.violations.map((run) => ({ run: run.index, plan: run.plan, problems: run.problems }))).toEqual([]);
     // The seed is chosen so that both outcomes occur; if a src change moves it, pick another seed.

@@ -244,7 +244,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const concurrency = options.concurrency ?? 6;
   const indexes = options.only ?? Array.from({ length: options.runs }, (_, index) => index);
-  log(`chaos soak: seed ${options.seed}, ${indexes.length} runs, ${concurrency} at a time (replay: npm run soak -- --seed ${options.seed} --runs ${options.runs})`);
+  log(
+    `chaos soak: seed ${options.seed}, ${indexes.length} runs, ${concurrency} at a time (replay: npm run soak -- --seed ${options.seed} --runs ${options.runs})`
+  );
   const started = Date.now();
 
   const runs = await pool(indexes, concurrency, async (index): Promise<SoakRun> => {
@@ -262,7 +264,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       problems = [...invariantProblems(observation), ...legalOutcomeProblems(observation)];
       outcome = observation.run.exitCode === 0 ? 'success' : 'failure';
       const line = observation.run.failures[0];
-      if (outcome === 'failure' && line !== undefined && STEP_LINE.test(line)) step = STEPS.find((candidate) => line.startsWith(`${candidate} failed: `));
+      if (outcome === 'failure' && line !== undefined && STEP_LINE.test(line))
+        step = STEPS.find((candidate) => line.startsWith(`${candidate} failed: `));
       tokensCreated = observation.tokens.length;
       tokenPosts = observation.requests.tokens.length;
       const answers = observation.requests.tokens.map((_, n) => describeFault(observation.answerOf('tokens', n)));

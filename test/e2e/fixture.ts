@@ -35,12 +35,7 @@ export async function stage(options: { synkzone?: SynkzoneStandinOptions; github
     'secret-name': SECRET_NAME,
     'github-token': DEFAULT_GITHUB_TOKEN
   };
-  const secrets = () => [
-    admin.password,
-    DEFAULT_GITHUB_TOKEN,
-    ...synkzone.sessions,
-    ...synkzone.tokens.map((t) => t.token)
-  ];
+  const secrets = () => [admin.password, DEFAULT_GITHUB_TOKEN, ...synkzone.sessions, ...synkzone.tokens.map((t) => t.token)];
   return {
     synkzone,
     github,

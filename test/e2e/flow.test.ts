@@ -18,7 +18,11 @@ describe('the full flow with a repository secret', () => {
 
     expect(s.synkzone.tokens).toHaveLength(1);
     const [created] = s.synkzone.tokens;
-    expect(created).toMatchObject({ tokenName: 'GitHub Actions octo-org/octo-repo run 1234567890', validity: 7776000, scope: { clients: ['SynkzoneSSI'], name: 'SCIM' } });
+    expect(created).toMatchObject({
+      tokenName: 'GitHub Actions octo-org/octo-repo run 1234567890',
+      validity: 7776000,
+      scope: { clients: ['SynkzoneSSI'], name: 'SCIM' }
+    });
     expect(run.outputs).toMatchObject({
       token: created!.token,
       'token-name': created!.tokenName,

@@ -19,13 +19,24 @@ describe('input errors on the bundled action', () => {
     ['a zero validity', { validity: '0d' }, /input 'validity' is not a positive duration/],
     ['a secret name with a hyphen', { 'secret-name': 'SCIM-TOKEN' }, /input 'secret-name' is not a valid secret name/],
     ['a secret name starting with GITHUB_', { 'secret-name': 'GITHUB_SCIM' }, /input 'secret-name' is not a valid secret name/],
-    ['secret-name without github-token', { 'github-token': '' }, /input 'github-token' is required with 'secret-name'.*GITHUB_TOKEN cannot/],
+    [
+      'secret-name without github-token',
+      { 'github-token': '' },
+      /input 'github-token' is required with 'secret-name'.*GITHUB_TOKEN cannot/
+    ],
     ['renew-before not shorter than validity', { 'renew-before': '90d' }, /input 'renew-before' must be shorter than 'validity'/],
-    ['two secret targets', { 'secret-environment': 'production', 'secret-organization': 'octo-org' }, /input 'secret-organization' and 'secret-environment' are both set/],
+    [
+      'two secret targets',
+      { 'secret-environment': 'production', 'secret-organization': 'octo-org' },
+      /input 'secret-organization' and 'secret-environment' are both set/
+    ],
     ['a non-numeric max-attempts', { 'max-attempts': 'many' }, /input 'max-attempts' must be a whole number/]
   ])('%s', async (_name, change, message) => {
     const before = s.synkzone.requests.length + s.github.requests.length;
-    const inputs = Object.fromEntries(Object.entries({ ...s.inputs, ...change }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const inputs = Object.fromEntries(Object.entries({ ...s.inputs, ...change }).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
     const run = await s.run({ inputs, debug: true });
     expect(run.exitCode).toBe(1);
     expect(run.failures).toHaveLength(1);

@@ -110,7 +110,9 @@ describe('retries', () => {
     const run = await s.run();
     expect(run.exitCode).toBe(1);
     expect(count(s.synkzone, 'tokens')).toBe(1);
-    expect(run.failures[0]).toMatch(/^Token creation failed: .*closed before the answer arrived \(not retried: the server may have acted on the request\)/);
+    expect(run.failures[0]).toMatch(
+      /^Token creation failed: .*closed before the answer arrived \(not retried: the server may have acted on the request\)/
+    );
     expect(s.github.secret({ repository: REPOSITORY }, SECRET_NAME)).toBeUndefined();
   });
 
@@ -120,7 +122,9 @@ describe('retries', () => {
     const run = await s.run({ inputs: { ...s.inputs, 'request-timeout': '0.5', 'max-attempts': '2' } });
     expect(run.exitCode).toBe(1);
     expect(count(s.synkzone, 'users')).toBe(2);
-    expect(run.failures[0]).toMatch(/^Verification failed: GET 127\.0\.0\.1:\d+\/api\/users: no answer within 0\.5 s \(request-timeout\) \(after 2 attempts\)/);
+    expect(run.failures[0]).toMatch(
+      /^Verification failed: GET 127\.0\.0\.1:\d+\/api\/users: no answer within 0\.5 s \(request-timeout\) \(after 2 attempts\)/
+    );
     expect(s.github.secret({ repository: REPOSITORY }, SECRET_NAME)).toBeUndefined();
   });
 

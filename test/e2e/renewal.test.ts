@@ -57,7 +57,9 @@ describe('renewal check failures', () => {
     s = await stage({ github: { grants: [{ token: 'ghp_standin_writer', secrets: false }] } });
     const run = await s.run({ inputs: { ...s.inputs, 'renew-before': '14d' } });
     expect(run.exitCode).toBe(1);
-    expect(run.failures[0]).toMatch(/^Renewal check failed: GitHub answered HTTP 403 to reading the metadata of the repository secret .*'Secrets: Read and write'/);
+    expect(run.failures[0]).toMatch(
+      /^Renewal check failed: GitHub answered HTTP 403 to reading the metadata of the repository secret .*'Secrets: Read and write'/
+    );
     expect(s.synkzone.requests).toHaveLength(0);
   });
 });

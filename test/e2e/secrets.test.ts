@@ -24,7 +24,13 @@ describe('secret targets', () => {
 
   it('stores an organization secret for selected repositories, resolved to ids', async () => {
     s = await stage({
-      github: { repositories: [{ fullName: 'octo-org/octo-repo', id: 11 }, { fullName: 'octo-org/scim-module', id: 4242 }, { fullName: 'octo-org/infra', id: 77 }] }
+      github: {
+        repositories: [
+          { fullName: 'octo-org/octo-repo', id: 11 },
+          { fullName: 'octo-org/scim-module', id: 4242 },
+          { fullName: 'octo-org/infra', id: 77 }
+        ]
+      }
     });
     const run = await s.run({
       inputs: {
@@ -71,7 +77,9 @@ describe('refusals', () => {
     s = await stage({ github: { grants: [{ token: 'ghp_standin_writer', secrets: false }] } });
     const run = await s.run();
     expect(run.exitCode).toBe(1);
-    expect(run.failures[0]).toMatch(/^Secret storage failed: GitHub answered HTTP 403 .*'Secrets: Read and write'.*GITHUB_TOKEN cannot write secrets/);
+    expect(run.failures[0]).toMatch(
+      /^Secret storage failed: GitHub answered HTTP 403 .*'Secrets: Read and write'.*GITHUB_TOKEN cannot write secrets/
+    );
     expect(s.synkzone.tokens).toHaveLength(0);
   });
 
@@ -102,7 +110,11 @@ describe('refusals', () => {
   it('names the created token when the write is refused after verification, and keeps the old secret', async () => {
     s = await stage();
     s.github.seedSecret({ repository: REPOSITORY }, SECRET_NAME, { plaintext: 'P-OLD', updatedAt: new Date() });
-    s.github.faults.add({ route: 'write-secret', fault: { kind: 'status', status: 403, body: '{"message":"Resource not accessible"}' }, times: Infinity });
+    s.github.faults.add({
+      route: 'write-secret',
+      fault: { kind: 'status', status: 403, body: '{"message":"Resource not accessible"}' },
+      times: Infinity
+    });
     const run = await s.run();
     expect(run.exitCode).toBe(1);
     expect(run.failures[0]).toMatch(
@@ -119,7 +131,9 @@ describe('refusals', () => {
     s.synkzone.faults.add({ route: 'users', fault: { kind: 'status', status: 401 }, times: Infinity });
     const run = await s.run();
     expect(run.exitCode).toBe(1);
-    expect(run.failures[0]).toMatch(/^Verification failed: Synkzone answered HTTP 401\. The token '.*' was created in Synkzone but is not output or stored/);
+    expect(run.failures[0]).toMatch(
+      /^Verification failed: Synkzone answered HTTP 401\. The token '.*' was created in Synkzone but is not output or stored/
+    );
     expect(count(s.github, 'write-secret')).toBe(0);
     expect(s.github.secret({ repository: REPOSITORY }, SECRET_NAME)?.plaintext).toBe('P-OLD');
     expect(run.outputs.token).toBeUndefined();

@@ -65,9 +65,7 @@ export class FaultPlan {
 
   /** Uses left (for one route, or all); lets a test assert that every planned fault was hit. */
   pending(route?: string): number {
-    return this.rules
-      .filter((rule) => route === undefined || rule.route === route)
-      .reduce((sum, rule) => sum + rule.remaining, 0);
+    return this.rules.filter((rule) => route === undefined || rule.route === route).reduce((sum, rule) => sum + rule.remaining, 0);
   }
 
   clear(): void {
@@ -127,7 +125,7 @@ export function jsonAnswer(status: number, value: unknown, headers?: Record<stri
   return {
     status,
     body: JSON.stringify(value),
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers }
   };
 }
 
@@ -150,7 +148,7 @@ export async function serveWithFaults(options: ServeOptions): Promise<FaultyServ
           sleepers.delete(sleeper);
           resolve();
         }, ms),
-        resolve,
+        resolve
       };
       sleepers.add(sleeper);
     });
@@ -189,7 +187,7 @@ export async function serveWithFaults(options: ServeOptions): Promise<FaultyServ
       path: rawPath,
       headers: req.headers,
       body: body ?? '',
-      at: Date.now(),
+      at: Date.now()
     };
     options.requests.push(recorded);
     const request: StandinRequest = { ...recorded, pathname };
@@ -211,7 +209,7 @@ export async function serveWithFaults(options: ServeOptions): Promise<FaultyServ
         return send(res, {
           status: fault.status ?? 200,
           body: fault.body,
-          headers: { 'content-type': fault.contentType ?? 'application/json; charset=utf-8' },
+          headers: { 'content-type': fault.contentType ?? 'application/json; charset=utf-8' }
         });
       case 'status': {
         if (fault.afterEffect) await route.handle(request);
@@ -221,7 +219,7 @@ export async function serveWithFaults(options: ServeOptions): Promise<FaultyServ
         return send(res, {
           status: fault.status,
           body: text,
-          headers: { 'content-type': 'application/json; charset=utf-8', ...fault.headers },
+          headers: { 'content-type': 'application/json; charset=utf-8', ...fault.headers }
         });
       }
       case 'hang':
@@ -267,7 +265,7 @@ export async function serveWithFaults(options: ServeOptions): Promise<FaultyServ
       server.closeAllConnections();
       for (const socket of sockets) socket.destroy();
       await closed;
-    },
+    }
   };
 }
 

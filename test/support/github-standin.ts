@@ -14,7 +14,7 @@ import {
   type RecordedRequest,
   type StandinAnswer,
   type StandinRequest,
-  type StandinRoute,
+  type StandinRoute
 } from './faults.js';
 
 /**
@@ -62,7 +62,7 @@ export interface GitHubStandin {
   seedSecret(
     scope: SecretScope,
     name: string,
-    opts: { plaintext: string; updatedAt: Date; createdAt?: Date; visibility?: string; selectedRepositoryIds?: number[] },
+    opts: { plaintext: string; updatedAt: Date; createdAt?: Date; visibility?: string; selectedRepositoryIds?: number[] }
   ): void;
   /** Replace the scope's key pair (as GitHub may): a box sealed for the old key is then refused. */
   rotateKey(scope: SecretScope): void;
@@ -89,13 +89,11 @@ interface Repository {
 
 export async function startGitHubStandin(options: GitHubStandinOptions = {}): Promise<GitHubStandin> {
   await sodium.ready;
-  const repositories: Repository[] = (
-    options.repositories ?? [{ fullName: 'octo-org/octo-repo', environments: ['production'] }]
-  ).map((repo, index) => ({ id: repo.id ?? 100001 + index, fullName: repo.fullName, environments: repo.environments ?? [] }));
+  const repositories: Repository[] = (options.repositories ?? [{ fullName: 'octo-org/octo-repo', environments: ['production'] }]).map(
+    (repo, index) => ({ id: repo.id ?? 100001 + index, fullName: repo.fullName, environments: repo.environments ?? [] })
+  );
   const organizations = options.organizations ?? ['octo-org'];
-  const grants = options.grants ?? [
-    { token: DEFAULT_GITHUB_TOKEN, secrets: true, environments: true, organizationSecrets: true },
-  ];
+  const grants = options.grants ?? [{ token: DEFAULT_GITHUB_TOKEN, secrets: true, environments: true, organizationSecrets: true }];
   const faults = new FaultPlan();
   const requests: RecordedRequest[] = [];
   const scopes = new Map<string, ScopeState>();
@@ -168,7 +166,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
     if ('status' in state) return state;
     return jsonAnswer(200, {
       key_id: state.keyId,
-      key: sodium.to_base64(state.publicKey, sodium.base64_variants.ORIGINAL),
+      key: sodium.to_base64(state.publicKey, sodium.base64_variants.ORIGINAL)
     });
   }
 
@@ -180,7 +178,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
     const answer: Record<string, unknown> = {
       name: name.toUpperCase(),
       created_at: stored.createdAt,
-      updated_at: stored.updatedAt,
+      updated_at: stored.updatedAt
     };
     if (state.kind === 'organization') {
       answer.visibility = stored.visibility;
@@ -218,11 +216,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
         const orgRepoIds = repositories
           .filter((repo) => repo.fullName.split('/')[0]!.toLowerCase() === state.owner.toLowerCase())
           .map((repo) => repo.id);
-        if (
-          !Array.isArray(ids) ||
-          ids.length === 0 ||
-          !ids.every((id) => typeof id === 'number' && orgRepoIds.includes(id))
-        ) {
+        if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'number' && orgRepoIds.includes(id))) {
           return ghError(422, 'Invalid request: selected_repository_ids must list repositories of the organization');
         }
         selectedRepositoryIds = ids as number[];
@@ -249,7 +243,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
       ...(visibility !== undefined && { visibility }),
-      ...(selectedRepositoryIds !== undefined && { selectedRepositoryIds }),
+      ...(selectedRepositoryIds !== undefined && { selectedRepositoryIds })
     });
     // GitHub: 201 when the secret was created, 204 when an existing one was updated.
     return existing ? { status: 204 } : jsonAnswer(201, {});
@@ -291,7 +285,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
       }
       return undefined;
     },
-    notFound: () => ghError(404, 'Not Found'),
+    notFound: () => ghError(404, 'Not Found')
   });
   baseUrl = server.url;
 
@@ -317,13 +311,13 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
         createdAt: githubTime(opts.createdAt ?? opts.updatedAt),
         updatedAt: githubTime(opts.updatedAt),
         ...(state.kind === 'organization' && { visibility: opts.visibility ?? 'private' }),
-        ...(opts.selectedRepositoryIds !== undefined && { selectedRepositoryIds: opts.selectedRepositoryIds }),
+        ...(opts.selectedRepositoryIds !== undefined && { selectedRepositoryIds: opts.selectedRepositoryIds })
       });
     },
     rotateKey(scope) {
       Object.assign(requireState(scope), newKey());
     },
-    close: () => server.close(),
+    close: () => server.close()
   };
 }
 

@@ -156,7 +156,13 @@ function parseRoutes(routes: Record<string, string>): Map<string, Route> {
     const tls = url.protocol === 'https:';
     const target = `${url.hostname}:${url.port || (tls ? '443' : '80')}`;
     if (parsed.has(target)) throw new Error(`intercepting proxy: two routes for ${target}`);
-    parsed.set(target, { origin: from.replace(/\/+$/, ''), tls, hostname: url.hostname, basePath: url.pathname.replace(/\/+$/, ''), standin });
+    parsed.set(target, {
+      origin: from.replace(/\/+$/, ''),
+      tls,
+      hostname: url.hostname,
+      basePath: url.pathname.replace(/\/+$/, ''),
+      standin
+    });
   }
   return parsed;
 }
@@ -205,18 +211,46 @@ function makeCertificates(hosts: string[], dir: string): { key: Buffer; cert: Bu
     try {
       execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (error) {
-      throw new Error(`openssl ${args[0]} failed (${(error as Error).message.split('\n')[0]}); the intercepting proxy needs the openssl CLI`);
+      throw new Error(
+        `openssl ${args[0]} failed (${(error as Error).message.split('\n')[0]}); the intercepting proxy needs the openssl CLI`
+      );
     }
   };
   openssl([
-    'req', '-x509', ...ec, '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2',
-    '-subj', '/CN=synkzone-scim-token-action stand-in CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=synkzone-scim-token-action stand-in CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign'
   ]);
   openssl(['req', '-new', ...ec, '-keyout', file('host.key'), '-out', file('host.csr'), '-subj', `/CN=${hosts[0]}`]);
   openssl([
-    'x509', '-req', '-in', file('host.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'),
-    '-set_serial', `0x${Date.now().toString(16)}`, '-days', '2', '-extfile', file('host.ext'), '-out', file('host.pem')
+    'x509',
+    '-req',
+    '-in',
+    file('host.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-set_serial',
+    `0x${Date.now().toString(16)}`,
+    '-days',
+    '2',
+    '-extfile',
+    file('host.ext'),
+    '-out',
+    file('host.pem')
   ]);
   return { key: readFileSync(file('host.key')), cert: readFileSync(file('host.pem')) };
 }

@@ -21,7 +21,7 @@ function namedForms(secret: string): SecretForm[] {
     { name: 'char array form', text: array },
     { name: 'char array form with spaces', text: `[${spaced}]` },
     { name: 'char array inner text', text: array.slice(1, -1) },
-    { name: 'char array inner text with spaces', text: spaced },
+    { name: 'char array inner text with spaces', text: spaced }
   ];
   // JSON.stringify writes lone surrogates (an emoji split into UTF-16 code units) as lower-case \udXXX;
   // Java and other serializers write upper-case hex. Check both spellings.
@@ -29,7 +29,7 @@ function namedForms(secret: string): SecretForm[] {
     .filter((form) => /\\u[0-9a-f]{4}/.test(form.text))
     .map((form) => ({
       name: `${form.name} (upper-case escapes)`,
-      text: form.text.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`),
+      text: form.text.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`)
     }));
   const seen = new Set<string>();
   return [...candidates, ...upper].filter((form) => {
@@ -61,7 +61,7 @@ export function findLeaks(text: string, secrets: string[]): string[] {
 export function assertNoLeaks(run: Pick<ActionRun, 'visibleLog' | 'summary'>, secrets: string[]): void {
   const problems = [
     ...findLeaks(run.visibleLog, secrets).map((leak) => `${leak} in the visible job log`),
-    ...findLeaks(run.summary, secrets).map((leak) => `${leak} in the step summary`),
+    ...findLeaks(run.summary, secrets).map((leak) => `${leak} in the step summary`)
   ];
   if (problems.length > 0) throw new Error(`Secrets leaked:\n- ${problems.join('\n- ')}`);
 }

@@ -74,7 +74,7 @@ async function runIn(root: string, options: RunActionOptions): Promise<ActionRun
     GITHUB_STEP_SUMMARY: path.join(root, 'step-summary'),
     GITHUB_ENV: path.join(root, 'env'),
     GITHUB_STATE: path.join(root, 'state'),
-    GITHUB_PATH: path.join(root, 'path'),
+    GITHUB_PATH: path.join(root, 'path')
   };
   await Promise.all(Object.values(files).map((file) => writeFile(file, '')));
   const eventPath = path.join(root, 'event.json');
@@ -106,16 +106,14 @@ async function runIn(root: string, options: RunActionOptions): Promise<ActionRun
     ...files,
     ...(options.debug && { RUNNER_DEBUG: '1' }),
     ...(await inputEnv(options.inputs)),
-    ...options.env,
+    ...options.env
   };
 
   const node = options.node ?? (process.env.ACTION_NODE || process.execPath);
   const entry = options.entry ?? DEFAULT_ENTRY;
   const rssFile = path.join(root, 'rss');
   const timed = options.measureRss === true && existsSync('/usr/bin/time');
-  const [command, args] = timed
-    ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, node, entry]]
-    : [node, [entry]];
+  const [command, args] = timed ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, node, entry]] : [node, [entry]];
 
   const started = performance.now();
   // detached: the child leads its own process group, so a timeout kills /usr/bin/time AND node.
@@ -153,7 +151,7 @@ async function runIn(root: string, options: RunActionOptions): Promise<ActionRun
     outputs: parseOutputFile(await readFile(files.GITHUB_OUTPUT, 'utf8')),
     summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
     durationMs,
-    ...(peakRssKb !== undefined && { peakRssKb }),
+    ...(peakRssKb !== undefined && { peakRssKb })
   };
 }
 
@@ -178,9 +176,7 @@ async function inputEnv(inputs: Record<string, string>): Promise<Record<string, 
     }
     values[name] = value;
   }
-  return Object.fromEntries(
-    Object.entries(values).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]),
-  );
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
 }
 
 /** GITHUB_OUTPUT: `name<<DELIM` … `DELIM` blocks (what @actions/core writes) and `name=value` lines. */
@@ -217,7 +213,7 @@ export function parseOutputFile(text: string): Record<string, string> {
 export function renderRunnerLog(
   stdout: string,
   stderr: string,
-  debug: boolean,
+  debug: boolean
 ): { visibleLog: string; masks: string[]; failures: string[] } {
   const masks: string[] = [];
   const failures: string[] = [];
@@ -252,7 +248,12 @@ export function renderRunnerLog(
         }
         break;
       case 'debug':
-        if (debug) visible.push(...mask(data).split('\n').map((part) => `##[debug]${part}`));
+        if (debug)
+          visible.push(
+            ...mask(data)
+              .split('\n')
+              .map((part) => `##[debug]${part}`)
+          );
         break;
       case 'error':
         failures.push(mask(data));

@@ -14,7 +14,7 @@ import {
   type RecordedRequest,
   type StandinAnswer,
   type StandinRequest,
-  type StandinRoute,
+  type StandinRoute
 } from './faults.js';
 
 export interface SynkzoneUser {
@@ -57,14 +57,12 @@ export interface SynkzoneStandin {
   close(): Promise<void>;
 }
 
-export const DEFAULT_SYNKZONE_USERS: readonly SynkzoneUser[] = [
-  { username: 'admin', password: 'correct horse 😀 battery', admin: true },
-];
+export const DEFAULT_SYNKZONE_USERS: readonly SynkzoneUser[] = [{ username: 'admin', password: 'correct horse 😀 battery', admin: true }];
 
 const ROUTES: Record<string, { route: 'logon' | 'tokens' | 'users'; method: string }> = {
   '/api/access/logon': { route: 'logon', method: 'POST' },
   '/api/tokens': { route: 'tokens', method: 'POST' },
-  '/api/users': { route: 'users', method: 'GET' },
+  '/api/users': { route: 'users', method: 'GET' }
 };
 
 export async function startSynkzoneStandin(options: SynkzoneStandinOptions = {}): Promise<SynkzoneStandin> {
@@ -133,7 +131,7 @@ export async function startSynkzoneStandin(options: SynkzoneStandinOptions = {})
       validity: value.validity,
       scope: { clients: ['SynkzoneSSI'], name: 'SCIM' },
       createdAt: new Date(),
-      username: user.username,
+      username: user.username
     });
     return shaped(options.tokenShape ?? 'token', token);
   }
@@ -149,7 +147,7 @@ export async function startSynkzoneStandin(options: SynkzoneStandinOptions = {})
       id: `u-${index + 1}`,
       userName: `user${index + 1}@example.com`,
       displayName: `User ${index + 1}`,
-      active: true,
+      active: true
     }));
     return jsonAnswer(200, (options.usersShape ?? 'array') === 'array' ? list : { users: list });
   }
@@ -169,7 +167,7 @@ export async function startSynkzoneStandin(options: SynkzoneStandinOptions = {})
       }
       return { route: known.route, handle: handlers[known.route] };
     },
-    notFound: () => error(404, 'Not found'),
+    notFound: () => error(404, 'Not found')
   });
 
   return { url: server.url, faults, requests, tokens, sessions, close: () => server.close() };

@@ -152,7 +152,9 @@ describe('how long it waits', () => {
     const retryAfter = String(RATE_LIMIT_BUDGET_MS / 1000 + 1);
     answers = [{ status: 403, headers: { 'retry-after': retryAfter } }];
     const { http } = client();
-    await expect(http.request({ ...GITHUB_PUT, url })).rejects.toThrow(/GitHub API rate limit is exhausted \(HTTP 403\).*Run again after the reset/);
+    await expect(http.request({ ...GITHUB_PUT, url })).rejects.toThrow(
+      /GitHub API rate limit is exhausted \(HTTP 403\).*Run again after the reset/
+    );
     await http.close();
   });
 });

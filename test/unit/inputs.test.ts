@@ -17,7 +17,11 @@ const ENV = { GITHUB_REPOSITORY: 'octo-org/octo-repo', GITHUB_RUN_ID: '42' };
 function read(inputs: Record<string, string>, env: NodeJS.ProcessEnv = ENV) {
   const masked: string[] = [];
   const all = { ...DEFAULTS, ...inputs };
-  const config = readInputs({ getInput: (name, exact) => (exact ? (all[name] ?? '') : (all[name] ?? '').trim()), setSecret: (v) => masked.push(v), env });
+  const config = readInputs({
+    getInput: (name, exact) => (exact ? (all[name] ?? '') : (all[name] ?? '').trim()),
+    setSecret: (v) => masked.push(v),
+    env
+  });
   return { config, masked };
 }
 
@@ -108,24 +112,66 @@ describe('readInputs', () => {
     ['secret-name starting with a digit', { 'secret-name': '1TOKEN', 'github-token': 't' }, "input 'secret-name' is not a valid"],
     ['secret-name starting with GITHUB_', { 'secret-name': 'github_token', 'github-token': 't' }, "input 'secret-name' is not a valid"],
     ['secret-name without github-token', { 'secret-name': 'SCIM_TOKEN' }, "input 'github-token' is required with 'secret-name'"],
-    ['secret-repository malformed', { 'secret-name': 'S', 'github-token': 't', 'secret-repository': 'just-a-name' }, "input 'secret-repository' must be owner/name"],
+    [
+      'secret-repository malformed',
+      { 'secret-name': 'S', 'github-token': 't', 'secret-repository': 'just-a-name' },
+      "input 'secret-repository' must be owner/name"
+    ],
     ['secret-environment without secret-name', { 'secret-environment': 'prod' }, "input 'secret-environment' needs 'secret-name'"],
     ['renew-before without secret-name', { 'renew-before': '7d' }, "input 'renew-before' needs 'secret-name'"],
-    ['renew-before not shorter than validity', { 'secret-name': 'S', 'github-token': 't', validity: '7d', 'renew-before': '1w' }, "input 'renew-before' must be shorter than 'validity'"],
-    ['renew-before malformed', { 'secret-name': 'S', 'github-token': 't', 'renew-before': 'soon' }, "input 'renew-before' is not a positive duration"],
-    ['organization and environment', { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-environment': 'e' }, "input 'secret-organization' and 'secret-environment' are both set"],
-    ['organization and repository', { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-repository': 'o/r' }, "input 'secret-organization' and 'secret-repository' are both set"],
-    ['visibility without organization', { 'secret-name': 'S', 'github-token': 't', 'secret-visibility': 'all' }, "input 'secret-visibility' needs 'secret-organization'"],
-    ['bad visibility', { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-visibility': 'public' }, "input 'secret-visibility' must be all, private or selected"],
-    ['selected without repositories', { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-visibility': 'selected' }, "input 'secret-selected-repositories' is required"],
-    ['repositories without selected', { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-selected-repositories': 'a' }, "'secret-visibility' is not selected"],
-    ['repositories without organization', { 'secret-name': 'S', 'github-token': 't', 'secret-selected-repositories': 'a' }, "input 'secret-selected-repositories' needs 'secret-organization'"]
+    [
+      'renew-before not shorter than validity',
+      { 'secret-name': 'S', 'github-token': 't', validity: '7d', 'renew-before': '1w' },
+      "input 'renew-before' must be shorter than 'validity'"
+    ],
+    [
+      'renew-before malformed',
+      { 'secret-name': 'S', 'github-token': 't', 'renew-before': 'soon' },
+      "input 'renew-before' is not a positive duration"
+    ],
+    [
+      'organization and environment',
+      { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-environment': 'e' },
+      "input 'secret-organization' and 'secret-environment' are both set"
+    ],
+    [
+      'organization and repository',
+      { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-repository': 'o/r' },
+      "input 'secret-organization' and 'secret-repository' are both set"
+    ],
+    [
+      'visibility without organization',
+      { 'secret-name': 'S', 'github-token': 't', 'secret-visibility': 'all' },
+      "input 'secret-visibility' needs 'secret-organization'"
+    ],
+    [
+      'bad visibility',
+      { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-visibility': 'public' },
+      "input 'secret-visibility' must be all, private or selected"
+    ],
+    [
+      'selected without repositories',
+      { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-visibility': 'selected' },
+      "input 'secret-selected-repositories' is required"
+    ],
+    [
+      'repositories without selected',
+      { 'secret-name': 'S', 'github-token': 't', 'secret-organization': 'o', 'secret-selected-repositories': 'a' },
+      "'secret-visibility' is not selected"
+    ],
+    [
+      'repositories without organization',
+      { 'secret-name': 'S', 'github-token': 't', 'secret-selected-repositories': 'a' },
+      "input 'secret-selected-repositories' needs 'secret-organization'"
+    ]
   ])('rejects %s', (_name, inputs, message) => {
     expect(failure({ ...BASE, ...inputs })).toContain(message);
   });
 
   it('needs secret-repository outside Actions', () => {
-    expect(failure({ ...BASE, 'secret-name': 'S', 'github-token': 't' }, {})).toContain("input 'secret-repository' is required outside GitHub Actions");
+    expect(failure({ ...BASE, 'secret-name': 'S', 'github-token': 't' }, {})).toContain(
+      "input 'secret-repository' is required outside GitHub Actions"
+    );
   });
 
   it.each([
@@ -151,8 +197,13 @@ describe('readInputs', () => {
       environment: 'prod'
     });
     expect(
-      read({ ...BASE, ...secret, 'secret-organization': 'acme', 'secret-visibility': 'selected', 'secret-selected-repositories': 'one, acme/two\nthree' })
-        .config.secret?.target
+      read({
+        ...BASE,
+        ...secret,
+        'secret-organization': 'acme',
+        'secret-visibility': 'selected',
+        'secret-selected-repositories': 'one, acme/two\nthree'
+      }).config.secret?.target
     ).toEqual({ kind: 'organization', org: 'acme', visibility: 'selected', selectedRepositories: ['one', 'two', 'three'] });
     expect(read({ ...BASE, ...secret, 'renew-before': '14d' }).config.secret?.renewBeforeSeconds).toBe(1209600);
   });
