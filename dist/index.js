@@ -39456,7 +39456,7 @@ function readInputs({ getInput, setSecret, env }) {
         apiUrl: readApiUrl(getInput('api-url'), getInput('organization')),
         username,
         password,
-        tokenName: getInput('token-name') || defaultTokenName(env),
+        tokenName: readTokenName(getInput('token-name'), env),
         validitySeconds,
         verify: readBoolean(getInput, 'verify'),
         secret: secretName ? readSecret(getInput, env, secretName, githubToken, validitySeconds) : refuseSecretInputs(getInput),
@@ -39607,6 +39607,15 @@ function readTimeout(getInput) {
         throw (0,errors/* inputError */.X)('request-timeout', 'must be a number of seconds greater than 0 and at most 600.');
     }
     return Math.round(seconds * 1000);
+}
+function readTokenName(tokenName, env) {
+    if (!tokenName)
+        return defaultTokenName(env);
+    // It appears in log lines, error messages and the summary: one line of printable text.
+    if (tokenName.length > 255 || /\p{Cc}/u.test(tokenName)) {
+        throw (0,errors/* inputError */.X)('token-name', 'must be one line of at most 255 characters without control characters.');
+    }
+    return tokenName;
 }
 /** Names the repository and the run, so a token seen in Synkzone can be traced to the run that made it. */
 function defaultTokenName(env) {
@@ -40205,7 +40214,7 @@ function describeShape(body) {
 async function writeSummary(summary, report) {
     summary.addHeading('Synkzone SCIM token', 2);
     if (report.nextRenewalAt) {
-        summary.addRaw(`Not renewed: the ${report.storedIn} is still fresh. Next renewal due ${report.nextRenewalAt.toISOString()}.`, true);
+        summary.addRaw(escapeHtml(`Not renewed: the ${report.storedIn} is still fresh. Next renewal due ${report.nextRenewalAt.toISOString()}.`), true);
     }
     else {
         const rows = [
@@ -40222,11 +40231,12 @@ async function writeSummary(summary, report) {
                 { data: 'Item', header: true },
                 { data: 'Value', header: true }
             ],
-            ...rows
+            // Cells are inserted as HTML: user-given text (the token name) must not become markup.
+            ...rows.map((row) => row.map(escapeHtml))
         ]);
     }
     if (report.failure)
-        summary.addRaw(`**Failed:** ${report.failure}`, true);
+        summary.addRaw(`**Failed:** ${escapeHtml(report.failure)}`, true);
     await summary.write();
 }
 function verifiedText(report) {
@@ -40235,6 +40245,9 @@ function verifiedText(report) {
     if (!report.verified)
         return 'no';
     return report.userCount === undefined ? 'yes' : `yes (GET /api/users listed ${report.userCount} users)`;
+}
+function escapeHtml(text) {
+    return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts

@@ -72,7 +72,7 @@ export function readInputs({ getInput, setSecret, env }: InputSource): Config {
     apiUrl: readApiUrl(getInput('api-url'), getInput('organization')),
     username,
     password,
-    tokenName: getInput('token-name') || defaultTokenName(env),
+    tokenName: readTokenName(getInput('token-name'), env),
     validitySeconds,
     verify: readBoolean(getInput, 'verify'),
     secret: secretName ? readSecret(getInput, env, secretName, githubToken, validitySeconds) : refuseSecretInputs(getInput),
@@ -250,6 +250,15 @@ function readTimeout(getInput: InputSource['getInput']): number {
     throw inputError('request-timeout', 'must be a number of seconds greater than 0 and at most 600.');
   }
   return Math.round(seconds * 1000);
+}
+
+function readTokenName(tokenName: string, env: NodeJS.ProcessEnv): string {
+  if (!tokenName) return defaultTokenName(env);
+  // It appears in log lines, error messages and the summary: one line of printable text.
+  if (tokenName.length > 255 || /\p{Cc}/u.test(tokenName)) {
+    throw inputError('token-name', 'must be one line of at most 255 characters without control characters.');
+  }
+  return tokenName;
 }
 
 /** Names the repository and the run, so a token seen in Synkzone can be traced to the run that made it. */

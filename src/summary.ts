@@ -24,7 +24,10 @@ export interface RunReport {
 export async function writeSummary(summary: typeof core.summary, report: RunReport): Promise<void> {
   summary.addHeading('Synkzone SCIM token', 2);
   if (report.nextRenewalAt) {
-    summary.addRaw(`Not renewed: the ${report.storedIn} is still fresh. Next renewal due ${report.nextRenewalAt.toISOString()}.`, true);
+    summary.addRaw(
+      escapeHtml(`Not renewed: the ${report.storedIn} is still fresh. Next renewal due ${report.nextRenewalAt.toISOString()}.`),
+      true
+    );
   } else {
     const rows: [string, string][] = [
       ['Synkzone API', report.apiUrl],
@@ -40,10 +43,11 @@ export async function writeSummary(summary: typeof core.summary, report: RunRepo
         { data: 'Item', header: true },
         { data: 'Value', header: true }
       ],
-      ...rows
+      // Cells are inserted as HTML: user-given text (the token name) must not become markup.
+      ...rows.map((row) => row.map(escapeHtml))
     ]);
   }
-  if (report.failure) summary.addRaw(`**Failed:** ${report.failure}`, true);
+  if (report.failure) summary.addRaw(`**Failed:** ${escapeHtml(report.failure)}`, true);
   await summary.write();
 }
 
@@ -51,4 +55,8 @@ function verifiedText(report: RunReport): string {
   if (report.verified === undefined) return report.expiresAt ? 'skipped (verify: false)' : 'no';
   if (!report.verified) return 'no';
   return report.userCount === undefined ? 'yes' : `yes (GET /api/users listed ${report.userCount} users)`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }

@@ -97,6 +97,15 @@ describe('Synkzone answers and contract', () => {
     expect(JSON.parse(s.synkzone.requests[0]!.body).password).toEqual(password.split(''));
   });
 
+  it('shows a token name with markup as text in the job summary', async () => {
+    s = await stage();
+    const run = await s.run({ inputs: { ...s.inputs, 'token-name': 'scim <img src=x onerror=alert(1)> & co' } });
+    expect(run.exitCode).toBe(0);
+    expect(s.synkzone.tokens[0]!.tokenName).toBe('scim <img src=x onerror=alert(1)> & co');
+    expect(run.summary).toContain('scim &lt;img src=x onerror=alert(1)&gt; &amp; co');
+    expect(run.summary).not.toContain('<img');
+  });
+
   it('omits user-count when the verification answer is not a list', async () => {
     s = await stage({ synkzone: { usersShape: 'object' } });
     const run = await s.run();

@@ -104,6 +104,8 @@ describe('readInputs', () => {
     ['validity too large', { validity: '100000d' }, "input 'validity' is not a positive duration"],
     ['validity empty', { validity: '' }, "input 'validity' is required"],
     ['verify not boolean', { verify: 'yes' }, "input 'verify' must be true or false"],
+    ['token-name over two lines', { 'token-name': 'scim\nprod' }, "input 'token-name' must be one line"],
+    ['token-name too long', { 'token-name': 'x'.repeat(256) }, "input 'token-name' must be one line of at most 255 characters"],
     ['max-attempts zero', { 'max-attempts': '0' }, "input 'max-attempts' must be a whole number from 1 to 10"],
     ['max-attempts text', { 'max-attempts': 'three' }, "input 'max-attempts' must be a whole number"],
     ['request-timeout zero', { 'request-timeout': '0' }, "input 'request-timeout' must be a number of seconds"],
