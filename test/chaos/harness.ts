@@ -1,7 +1,7 @@
 // Runs the BUNDLED action (test/support/run-action.ts) against its own pair of stand-ins with a fault
 // plan, and checks the invariants every run must keep whatever the faults: used by the matrix (with a
 // per-cell expectation on top) and by the soak (which asserts only the two legal outcomes).
-import { createServer } from 'node:net';
+import { connect } from 'node:net';
 import type { Fault, FaultRule, RecordedRequest } from '../support/faults.js';
 import { DEFAULT_GITHUB_TOKEN, startGitHubStandin, type SecretScope, type StoredSecret } from '../support/github-standin.js';
 import { findLeaks } from '../support/leaks.js';
@@ -66,14 +66,25 @@ export interface Observation {
 
 const SYNKZONE_ROUTES: readonly RouteId[] = ['logon', 'tokens', 'users'];
 
-/** A URL on 127.0.0.1 where nothing listens (the port was free a moment ago). */
+/**
+ * A URL on 127.0.0.1 where nothing listens. Not a port that was free a moment ago: cells run
+ * concurrently, and a stand-in of another cell could be given that ephemeral port. Port 9 (discard) lies
+ * below the ephemeral range, so no `listen(0)` ever takes it; checked once that nothing listens there.
+ */
 export async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  closedPortChecked ??= new Promise<void>((resolve, reject) => {
+    const socket = connect(CLOSED_PORT, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      reject(new Error(`something listens on 127.0.0.1:${CLOSED_PORT}; the refused-connection cells need it closed`));
+    });
+    socket.once('error', () => resolve());
+  });
+  await closedPortChecked;
+  return `http://127.0.0.1:${CLOSED_PORT}`;
 }
+const CLOSED_PORT = 9;
+let closedPortChecked: Promise<void> | undefined;
 
 export function randomToken(random: () => number = Math.random): string {
   let hex = '';
