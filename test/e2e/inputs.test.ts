@@ -30,6 +30,23 @@ describe('input errors on the bundled action', () => {
       { 'secret-environment': 'production', 'secret-organization': 'octo-org' },
       /input 'secret-organization' and 'secret-environment' are both set/
     ],
+    [
+      'an organization and a repository target',
+      { 'secret-organization': 'octo-org', 'secret-repository': 'octo-org/octo-repo' },
+      /input 'secret-organization' and 'secret-repository' are both set/
+    ],
+    ['selected repositories without an organization', { 'secret-selected-repositories': 'scim-module' }, /needs 'secret-organization'/],
+    [
+      'selected visibility without repositories',
+      { 'secret-organization': 'octo-org', 'secret-visibility': 'selected' },
+      /input 'secret-selected-repositories' is required/
+    ],
+    [
+      'an environment without secret-name',
+      { 'secret-name': '', 'secret-environment': 'production' },
+      /input 'secret-environment' needs 'secret-name'/
+    ],
+    ['a multi-line token-name', { 'token-name': 'scim\nprod' }, /input 'token-name' must be one line/],
     ['a non-numeric max-attempts', { 'max-attempts': 'many' }, /input 'max-attempts' must be a whole number/]
   ])('%s', async (_name, change, message) => {
     const before = s.synkzone.requests.length + s.github.requests.length;
