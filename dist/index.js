@@ -39430,7 +39430,7 @@ function describeDuration(seconds) {
 
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const OWNER = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/;
 const ORGANIZATION_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const VISIBILITIES = ['all', 'private', 'selected'];
 function readInputs({ getInput, setSecret, env }) {
@@ -39679,7 +39679,6 @@ class HttpClient {
         const where = describe(spec);
         for (let attempt = 1;; attempt++) {
             const outcome = await this.attempt(spec);
-            let retryable;
             let waitMs;
             let problem;
             if ('status' in outcome) {
@@ -39701,8 +39700,7 @@ class HttpClient {
                 }
                 if (status < 400)
                     return outcome;
-                retryable = status === 429 || (spec.retry === 'idempotent' ? status >= 500 : [502, 503, 504].includes(status));
-                if (!retryable)
+                if (!isRetryableStatus(spec.retry, status))
                     return outcome;
                 problem = `HTTP ${status}`;
                 waitMs = retryAfterMs(headers['retry-after']);
@@ -39716,7 +39714,7 @@ class HttpClient {
                     return outcome;
             }
             else {
-                retryable = spec.retry === 'idempotent' || outcome.notConnected;
+                const retryable = spec.retry === 'idempotent' || outcome.notConnected;
                 problem = outcome.reason;
                 if (!retryable || attempt >= maxAttempts) {
                     throw new errors/* ActionError */.l(spec.step, `${where}: ${outcome.reason}${retryAdvice(attempt, retryable)}`, undefined, {
@@ -39780,6 +39778,13 @@ class HttpClient {
         const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
         return Math.round(ceiling / 2 + (ceiling / 2) * this.random());
     }
+}
+/**
+ * Whether an answer with this status is worth another attempt: 429 always; 5xx for requests that may be
+ * repeated; for the others only 502-504, where a gateway says the server did not act.
+ */
+function isRetryableStatus(retry, status) {
+    return status === 429 || (retry === 'idempotent' ? status >= 500 : [502, 503, 504].includes(status));
 }
 function classifyNetworkError(error) {
     const code = errorCode(error);
@@ -39914,12 +39919,10 @@ class GitHubSecretStore {
         }
     }
     prepare() {
-        this.prepared ??= Promise.all([this.fetchPublicKey(), loadSealer(), this.resolveSelectedRepositories()]).then(([publicKey, seal, selectedRepositoryIds]) => ({ publicKey, seal, selectedRepositoryIds }));
-        return this.prepared.then(() => undefined);
+        return this.materials().then(() => undefined);
     }
     async write(token) {
-        await this.prepare();
-        const { publicKey, seal, selectedRepositoryIds } = await this.prepared;
+        const { publicKey, seal, selectedRepositoryIds } = await this.materials();
         const { target, name: secret_name } = this.secret;
         const sealed = { encrypted_value: seal(token, publicKey.key), key_id: publicKey.key_id };
         try {
@@ -39947,6 +39950,11 @@ class GitHubSecretStore {
         catch (error) {
             throw this.explain('Secret storage', error, 'writing');
         }
+    }
+    /** Fetched once per run: the write reuses what prepare() started. */
+    materials() {
+        this.prepared ??= Promise.all([this.fetchPublicKey(), loadSealer(), this.resolveSelectedRepositories()]).then(([publicKey, seal, selectedRepositoryIds]) => ({ publicKey, seal, selectedRepositoryIds }));
+        return this.prepared;
     }
     async fetchPublicKey() {
         const { target } = this.secret;
@@ -40061,6 +40069,7 @@ function renewalDueAt(updatedAt, validitySeconds, renewBeforeSeconds) {
  * Reference: shared/reference/000_aec52079d564b12f.txt and synkzone-api-notes.md.
  */
 
+
 /** The pre-defined scope that limits a token to user management (the SCIM module's needs). */
 const SCIM_SCOPE = { clients: ['SynkzoneSSI'], name: 'SCIM' };
 /**
@@ -40084,7 +40093,7 @@ async function signIn(client, username, password) {
     if (response.status === 401 || response.status === 403) {
         throw new errors/* ActionError */.l('Sign-in', `Synkzone refused the credentials (HTTP ${response.status}). Check 'username' and 'password' (not retried, so that a wrong password cannot lock the account).`, response.status);
     }
-    expectSuccess('Sign-in', response, 'Check api-url / organization and that the Synkzone API is up, then run again.');
+    expectSuccess('Sign-in', 'unsafe', response, 'Check api-url / organization and that the Synkzone API is up, then run again.');
     const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id');
     client.mask(sessionId);
     return sessionId;
@@ -40124,7 +40133,7 @@ async function createScimToken(client, sessionId, request) {
         401: 'Synkzone did not accept the session or the password. Run again; if it persists, check the account.',
         403: "The account is not allowed to create tokens. 'username' must be an administrator of the Synkzone organization."
     };
-    expectSuccess('Token creation', response, advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`);
+    expectSuccess('Token creation', 'unsafe', response, advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`);
     const token = pickCredential('Token creation', response, ['token', 'value', 'apiToken'], 'token', unreadable);
     client.mask(token);
     return token;
@@ -40143,7 +40152,7 @@ async function verifyToken(client, token, tokenName) {
         .catch((error) => {
         throw error instanceof errors/* ActionError */.l ? error.withNote(notStored) : error;
     });
-    expectSuccess('Verification', response, `${notStored} ${response.status === 401 || response.status === 403 ? 'Synkzone did not accept it for listing users; check that the SCIM scope is enabled for the organization.' : 'Run again later.'}`);
+    expectSuccess('Verification', 'idempotent', response, `${notStored} ${response.status === 401 || response.status === 403 ? 'Synkzone did not accept it for listing users; check that the SCIM scope is enabled for the organization.' : 'Run again later.'}`);
     let body;
     try {
         body = JSON.parse(response.text);
@@ -40153,10 +40162,10 @@ async function verifyToken(client, token, tokenName) {
     }
     return Array.isArray(body) ? { userCount: body.length } : {};
 }
-function expectSuccess(step, response, advice) {
+function expectSuccess(step, retry, response, advice) {
     if (response.status >= 200 && response.status < 300)
         return;
-    const retried = response.status === 429 || response.status >= 500 ? ' after the retries that were safe' : '';
+    const retried = isRetryableStatus(retry, response.status) ? ' after the retries that were safe' : '';
     throw new errors/* ActionError */.l(step, `Synkzone answered HTTP ${response.status}${retried}. ${advice}`, response.status);
 }
 /**

@@ -32,6 +32,12 @@ interface PublicKey {
   key: string;
 }
 
+interface WriteMaterials {
+  publicKey: PublicKey;
+  seal: Sealer;
+  selectedRepositoryIds?: number[];
+}
+
 export async function openSecretStore(http: HttpClient, secret: SecretConfig): Promise<SecretStore> {
   const { getOctokit } = await import('@actions/github');
   const octokit = getOctokit(secret.githubToken, {
@@ -43,7 +49,7 @@ export async function openSecretStore(http: HttpClient, secret: SecretConfig): P
 
 class GitHubSecretStore implements SecretStore {
   readonly description: string;
-  private prepared?: Promise<{ publicKey: PublicKey; seal: Sealer; selectedRepositoryIds?: number[] }>;
+  private prepared?: Promise<WriteMaterials>;
 
   constructor(
     private readonly octokit: Octokit,
@@ -84,15 +90,11 @@ class GitHubSecretStore implements SecretStore {
   }
 
   prepare(): Promise<void> {
-    this.prepared ??= Promise.all([this.fetchPublicKey(), loadSealer(), this.resolveSelectedRepositories()]).then(
-      ([publicKey, seal, selectedRepositoryIds]) => ({ publicKey, seal, selectedRepositoryIds })
-    );
-    return this.prepared.then(() => undefined);
+    return this.materials().then(() => undefined);
   }
 
   async write(token: string): Promise<void> {
-    await this.prepare();
-    const { publicKey, seal, selectedRepositoryIds } = await this.prepared!;
+    const { publicKey, seal, selectedRepositoryIds } = await this.materials();
     const { target, name: secret_name } = this.secret;
     const sealed = { encrypted_value: seal(token, publicKey.key), key_id: publicKey.key_id };
     try {
@@ -117,6 +119,14 @@ class GitHubSecretStore implements SecretStore {
     } catch (error) {
       throw this.explain('Secret storage', error, 'writing');
     }
+  }
+
+  /** Fetched once per run: the write reuses what prepare() started. */
+  private materials(): Promise<WriteMaterials> {
+    this.prepared ??= Promise.all([this.fetchPublicKey(), loadSealer(), this.resolveSelectedRepositories()]).then(
+      ([publicKey, seal, selectedRepositoryIds]) => ({ publicKey, seal, selectedRepositoryIds })
+    );
+    return this.prepared;
   }
 
   private async fetchPublicKey(): Promise<PublicKey> {

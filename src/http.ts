@@ -95,7 +95,6 @@ export class HttpClient {
     const where = describe(spec);
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(spec);
-      let retryable: boolean;
       let waitMs: number | undefined;
       let problem: string;
 
@@ -127,8 +126,7 @@ export class HttpClient {
           continue;
         }
         if (status < 400) return outcome;
-        retryable = status === 429 || (spec.retry === 'idempotent' ? status >= 500 : [502, 503, 504].includes(status));
-        if (!retryable) return outcome;
+        if (!isRetryableStatus(spec.retry, status)) return outcome;
         problem = `HTTP ${status}`;
         waitMs = retryAfterMs(headers['retry-after']);
         if (waitMs !== undefined && waitMs > MAX_RETRY_AFTER_MS) {
@@ -139,7 +137,7 @@ export class HttpClient {
         }
         if (attempt >= maxAttempts) return outcome;
       } else {
-        retryable = spec.retry === 'idempotent' || outcome.notConnected;
+        const retryable = spec.retry === 'idempotent' || outcome.notConnected;
         problem = outcome.reason;
         if (!retryable || attempt >= maxAttempts) {
           throw new ActionError(spec.step, `${where}: ${outcome.reason}${retryAdvice(attempt, retryable)}`, undefined, {
@@ -207,6 +205,14 @@ export class HttpClient {
     const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
     return Math.round(ceiling / 2 + (ceiling / 2) * this.random());
   }
+}
+
+/**
+ * Whether an answer with this status is worth another attempt: 429 always; 5xx for requests that may be
+ * repeated; for the others only 502-504, where a gateway says the server did not act.
+ */
+export function isRetryableStatus(retry: RetryMode, status: number): boolean {
+  return status === 429 || (retry === 'idempotent' ? status >= 500 : [502, 503, 504].includes(status));
 }
 
 function classifyNetworkError(error: unknown): Failure {

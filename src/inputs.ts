@@ -46,7 +46,7 @@ export interface InputSource {
 
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const OWNER = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/;
 const ORGANIZATION_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const VISIBILITIES = ['all', 'private', 'selected'] as const;
 

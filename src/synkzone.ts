@@ -4,7 +4,7 @@
  * Reference: shared/reference/000_aec52079d564b12f.txt and synkzone-api-notes.md.
  */
 import { ActionError, type Step } from './errors.js';
-import type { HttpClient, HttpResponse } from './http.js';
+import { isRetryableStatus, type HttpClient, type HttpResponse, type RetryMode } from './http.js';
 
 /** The pre-defined scope that limits a token to user management (the SCIM module's needs). */
 export const SCIM_SCOPE = { clients: ['SynkzoneSSI'], name: 'SCIM' } as const;
@@ -42,7 +42,7 @@ export async function signIn(client: SynkzoneClient, username: string, password:
       response.status
     );
   }
-  expectSuccess('Sign-in', response, 'Check api-url / organization and that the Synkzone API is up, then run again.');
+  expectSuccess('Sign-in', 'unsafe', response, 'Check api-url / organization and that the Synkzone API is up, then run again.');
   const sessionId = pickCredential('Sign-in', response, ['sessionId', 'session', 'id'], 'session id');
   client.mask(sessionId);
   return sessionId;
@@ -91,6 +91,7 @@ export async function createScimToken(client: SynkzoneClient, sessionId: string,
   };
   expectSuccess(
     'Token creation',
+    'unsafe',
     response,
     advice[response.status] ?? `Check in Synkzone whether a token named '${request.tokenName}' was created anyway before running again.`
   );
@@ -120,6 +121,7 @@ export async function verifyToken(client: SynkzoneClient, token: string, tokenNa
     });
   expectSuccess(
     'Verification',
+    'idempotent',
     response,
     `${notStored} ${response.status === 401 || response.status === 403 ? 'Synkzone did not accept it for listing users; check that the SCIM scope is enabled for the organization.' : 'Run again later.'}`
   );
@@ -136,9 +138,9 @@ export async function verifyToken(client: SynkzoneClient, token: string, tokenNa
   return Array.isArray(body) ? { userCount: body.length } : {};
 }
 
-function expectSuccess(step: Step, response: HttpResponse, advice: string): void {
+function expectSuccess(step: Step, retry: RetryMode, response: HttpResponse, advice: string): void {
   if (response.status >= 200 && response.status < 300) return;
-  const retried = response.status === 429 || response.status >= 500 ? ' after the retries that were safe' : '';
+  const retried = isRetryableStatus(retry, response.status) ? ' after the retries that were safe' : '';
   throw new ActionError(step, `Synkzone answered HTTP ${response.status}${retried}. ${advice}`, response.status);
 }
 
